@@ -1,0 +1,124 @@
+"""The screening ledger: one row per decision, plain CSV under version control.
+
+Reviewers screen blind; a `consensus` row settles each record where two reviewers disagree. The final
+decision of a record at a stage is its consensus row, else the single reviewer's or the agreeing
+reviewers' decision. PRISMA counts come from here, never typed by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.inter_rater import cohens_kappa
+
+from . import vocabulary as v
+from .errors import InvalidDataError
+from .tabular import read_csv_strict
+
+LEDGER_COLUMNS = ("record_id", "stage", "reviewer", "decision", "reason", "date", "note")
+CONSENSUS = "consensus"
+
+
+def read_ledger(path: Path, known_records: set[str] | None = None) -> pd.DataFrame:
+    rows = read_csv_strict(path, LEDGER_COLUMNS)
+    problems, seen = [], {}
+    for line, row in rows:
+        where = f"{path}:{line}"
+        if known_records is not None and row["record_id"] not in known_records:
+            problems.append(f"{where}: record_id: no such record in data/raw ({row['record_id']})")
+        if row["stage"] not in v.SCREENING_STAGE:
+            problems.append(f"{where}: stage: not one of {' | '.join(v.SCREENING_STAGE)} ({row['stage']})")
+        if not row["reviewer"].strip():
+            problems.append(f"{where}: reviewer: required value is missing ()")
+        if row["decision"] not in v.SCREENING_DECISION:
+            problems.append(f"{where}: decision: not one of {' | '.join(v.SCREENING_DECISION)} ({row['decision']})")
+        if row["decision"] == "exclude" and row["reason"] not in v.EXCLUSION_REASONS:
+            problems.append(f"{where}: reason: an exclusion needs a reason from the protocol's list ({row['reason']})")
+        if row["decision"] != "exclude" and row["reason"]:
+            problems.append(f"{where}: reason: only exclusions carry a reason ({row['reason']})")
+        if row["reason"] == "other" and not row["note"].strip():
+            problems.append(f"{where}: note: reason 'other' needs a note ()")
+        try:
+            dt.date.fromisoformat(row["date"])
+        except ValueError:
+            problems.append(f"{where}: date: not a YYYY-MM-DD date ({row['date']})")
+        key = (row["record_id"], row["stage"], row["reviewer"])
+        if key in seen:
+            problems.append(f"{where}: record_id: a second decision by the same reviewer at the same stage "
+                            f"(first at line {seen[key]}) ({row['record_id']})")
+        seen[key] = line
+    if problems:
+        raise InvalidDataError(problems)
+    frame = pd.DataFrame([row for _, row in rows], columns=list(LEDGER_COLUMNS))
+    frame["line"] = [line for line, _ in rows]
+    return frame
+
+
+@dataclass(frozen=True)
+class Conflict:
+    record_id: str
+    stage: str
+    decisions: dict[str, str]
+
+
+def conflicts(ledger: pd.DataFrame) -> list[Conflict]:
+    """Records where independent reviewers disagree and no consensus row settles it."""
+    found = []
+    for (record_id, stage), group in ledger.groupby(["record_id", "stage"], sort=True):
+        reviewers = group[group.reviewer != CONSENSUS]
+        if reviewers.decision.nunique() > 1 and not (group.reviewer == CONSENSUS).any():
+            found.append(Conflict(record_id, stage, dict(zip(reviewers.reviewer, reviewers.decision))))
+    return found
+
+
+def final_decisions(ledger: pd.DataFrame) -> pd.DataFrame:
+    """One row per record and stage: the consensus, else the (agreeing) reviewers' decision.
+    Unsettled conflicts come out as `maybe` so they are never counted as included or excluded."""
+    rows = []
+    for (record_id, stage), group in ledger.groupby(["record_id", "stage"], sort=True):
+        consensus = group[group.reviewer == CONSENSUS]
+        chosen = consensus.iloc[-1] if len(consensus) else group.iloc[0]
+        settled = len(consensus) > 0 or group.decision.nunique() == 1
+        rows.append({"record_id": record_id, "stage": stage,
+                     "decision": chosen.decision if settled else "maybe",
+                     "reason": chosen.reason if settled else "", "date": group.date.max()})
+    return pd.DataFrame(rows, columns=["record_id", "stage", "decision", "reason", "date"])
+
+
+def cohen_kappa(first: list[str], second: list[str]) -> float | None:
+    """Cohen's kappa of two raters over the same items (statsmodels); None where it is undefined
+    (no items, or a single category used by both raters)."""
+    if not first or len(first) != len(second):
+        return None
+    categories = sorted(set(first) | set(second))
+    if len(categories) < 2:
+        return None
+    index = {c: i for i, c in enumerate(categories)}
+    table = np.zeros((len(categories), len(categories)))
+    for a, b in zip(first, second):
+        table[index[a], index[b]] += 1
+    return float(cohens_kappa(table).kappa)
+
+
+def agreement(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Per stage and reviewer pair: records both screened, percent agreement and Cohen's kappa."""
+    rows = []
+    independent = ledger[ledger.reviewer != CONSENSUS]
+    for stage, group in independent.groupby("stage", sort=True):
+        reviewers = sorted(group.reviewer.unique())
+        for i, first in enumerate(reviewers):
+            for second in reviewers[i + 1:]:
+                a = group[group.reviewer == first].set_index("record_id").decision
+                b = group[group.reviewer == second].set_index("record_id").decision
+                both = sorted(set(a.index) & set(b.index))
+                if not both:
+                    continue
+                da, db = [a[r] for r in both], [b[r] for r in both]
+                rows.append({"stage": stage, "reviewer_a": first, "reviewer_b": second, "n_records": len(both),
+                             "percent_agreement": round(100 * sum(x == y for x, y in zip(da, db)) / len(both), 1),
+                             "cohen_kappa": cohen_kappa(da, db)})
+    return pd.DataFrame(rows, columns=["stage", "reviewer_a", "reviewer_b", "n_records", "percent_agreement",
+                                       "cohen_kappa"])
