@@ -42,7 +42,8 @@ def select_patients(patients: pd.DataFrame, studies: pd.DataFrame, include_compa
                     year_max: int = 2100, **_ignored) -> pd.DataFrame:
     """The patients the analysis covers under the report parameters (the sensitivity-analysis switches)."""
     years = patients.study_id.map(studies.set_index("study_id").year)
-    keep = years.between(year_min, year_max)
+    # A report whose page shows no year is kept: leaving it out would be a guess about its date.
+    keep = years.between(year_min, year_max) | years.isna()
     if not include_comparator:
         keep &= ~patients.myositis_type.isin(v.COMPARATOR_TYPES)
     if biopsy_proven_only:

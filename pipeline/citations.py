@@ -36,7 +36,7 @@ class ReviewStyle(UnsrtStyle):
         return toplevel[
             optional[self.format_names("author")],
             self.format_title(e, "title"),
-            sentence[tag("em")[field("journal")], optional[field("volume")], optional[field("year")]],
+            sentence[optional[tag("em")[field("journal")]], optional[field("volume")], optional[field("year")]],
             optional[sentence[field("note")]],
             self.format_web_refs(e),
         ]

@@ -12,6 +12,8 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
+import pandas as pd
+
 TAG = re.compile(r"<[^>]+>")
 NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.I)
@@ -60,7 +62,7 @@ def record_keys(pmid: str, doi: str, pmcid: str, title: str, year, first_author:
         keys.append("pmcid:" + str(pmcid).strip().upper())
     normal_title = normalise_text(title)
     if len(normal_title) >= MIN_TITLE_LENGTH:
-        year_text = "" if year is None or year != year or year == "" else str(int(year))
+        year_text = "" if year is None or pd.isna(year) or year == "" else str(int(year))
         keys.append(f"title:{normal_title}|{year_text}|{surname(first_author)}")
     return keys
 

@@ -64,12 +64,12 @@ _text = pa.Column(str, nullable=False)
 
 STUDIES = pa.DataFrameSchema(
     {
-        "study_id": pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]*\d{4}[a-z0-9_]*$",
+        "study_id": pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]*$",
                                                        error="must be a lower-case BibTeX key like smith2012"),
                               unique=True),
         "title": _text,
         "first_author": _text,
-        "year": pa.Column("Int64", _range(1900, 2100)),
+        "year": pa.Column("Int64", _range(1900, 2100), nullable=True),
         "journal": _text,
         "doi": pa.Column(str, pa.Check.str_matches(r"^10\.\d{4,9}/\S+$", error="not a DOI (10.xxxx/...)"),
                          nullable=True),

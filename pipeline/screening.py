@@ -100,7 +100,8 @@ def cohen_kappa(first: list[str], second: list[str]) -> float | None:
     table = np.zeros((len(categories), len(categories)))
     for a, b in zip(first, second):
         table[index[a], index[b]] += 1
-    return float(cohens_kappa(table).kappa)
+    with np.errstate(invalid="ignore", divide="ignore"):  # only kappa is used, not its variance terms
+        return float(cohens_kappa(table).kappa)
 
 
 def agreement(ledger: pd.DataFrame) -> pd.DataFrame:

@@ -32,7 +32,7 @@ def agreement_display(agreement: pd.DataFrame) -> HTML:
 
 def cohort_display(cohorts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
-        "study": cohorts.study_id, "design": cohorts.design, "patients": cohorts.n_patients,
-        "with kidney involvement": cohorts.n_kidney_involvement, "histology reported": cohorts.histology,
+        "study": cohorts.study_id, "design": cohorts.design, "patients": cohorts.n_patients.astype("Int64"),
+        "with kidney involvement": cohorts.n_kidney_involvement.astype("Int64"), "histology reported": cohorts.histology,
         "outcomes": cohorts.outcomes,
     })

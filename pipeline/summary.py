@@ -52,7 +52,7 @@ def findings(patients: pd.DataFrame, treatments: pd.DataFrame) -> list[str]:
                    f"microangiopathy.")
     cancer = int((patients.malignancy == "yes").sum())
     reported = int((patients.malignancy != v.NOT_REPORTED).sum())
-    out.append(f"A malignancy was reported in {cancer} patients; malignancy status was stated for {reported}.")
+    out.append(f"A malignancy was reported in {cancer} of the {reported} patients whose malignancy status was stated.")
     known = patients[patients.renal_outcome != v.NOT_REPORTED]
     remission = int(known.renal_outcome.isin(["complete remission", "partial remission"]).sum())
     out.append(f"The renal outcome is stated for {len(known)} patients, {remission} of whom reached complete or "
