@@ -58,14 +58,23 @@ def execute_notebooks(notebooks: Path, executed: Path, parameters: dict[str, Any
                     log_output=False,
                 ))
             except PapermillExecutionError as exc:
-                raise BuildError(f"notebook {name} failed in cell {exc.cell_index} (execution count "
-                                 f"{exc.exec_count}): {exc.ename}: {exc.evalue}") from None
+                first_line = (exc.source or "").strip().splitlines()[0][:80] if exc.source else ""
+                raise BuildError(f"notebook {name} failed in cell {_source_cell_index(notebooks / name, exc.cell_index)}"
+                                 f" ({first_line}): {exc.ename}: {exc.evalue}") from None
             except FileNotFoundError as exc:
                 raise BuildError(f"notebook {name}: {exc}") from None
             reset_namespace(manager)
     finally:
         manager.shutdown_kernel(now=True)
     return results
+
+
+def _source_cell_index(path: Path, executed_index: int) -> int:
+    """The failing cell's index in the notebook as the reviewer sees it: papermill inserts one cell of
+    injected parameters after the cell tagged `parameters`."""
+    cells = nbformat.read(path, as_version=4).cells
+    tagged = [i for i, cell in enumerate(cells) if "parameters" in cell.get("metadata", {}).get("tags", [])]
+    return executed_index - 1 if tagged and executed_index > tagged[0] else executed_index
 
 
 def build(root: Path, overrides: dict[str, Any] | None = None, output: Path | None = None,

@@ -79,7 +79,7 @@ def make_project(root: Path, studies: list[dict] | None = None) -> Path:
             study("beta2021", "seed:b1", [patient(patient_id="beta2021-1", age_years=9, age_group="juvenile",
                                                   myositis_type="JDM", antibodies=["anti-MDA5"],
                                                   renal_histology="thrombotic microangiopathy")],
-                  title="Juvenile DM & <script>alert('x')</script> TMA", year=2021),
+                  title="Juvenile DM & <script>window.__xss = 1</script> TMA", year=2021),
         ]
     records = [[s["record_id"], "seed_corpus", s["title"], "", "", s["journal"], s["year"], "", s["doi"] or "", "",
                 "", "", "English", s["url"]] for s in studies]
