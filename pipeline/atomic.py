@@ -16,6 +16,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, 0o644)  # readable like any published file, not mkstemp's 0600
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -66,4 +67,6 @@ def staging_dir(target: Path) -> Path:
     """A fresh folder beside `target`, on the same file system so the final rename is atomic."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.building-"))
+    folder = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.building-"))
+    folder.chmod(0o755)  # the published report is served as is
+    return folder

@@ -3,10 +3,10 @@ Python API in this one process, render the readers' page, and publish it atomica
 
 from __future__ import annotations
 
-import logging
+import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,6 @@ import nbformat
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
-from . import __version__
 from .atomic import replace_dir, staging_dir, write_if_changed
 from .catalog import NOTEBOOKS, Catalog
 from .citations import load_bibliography
@@ -24,9 +23,7 @@ from .errors import BuildError
 from .kernel import KERNEL_NAME, ThisInterpreterKernelManager, reset_namespace
 from .render import PageInfo, assemble, notebook_body
 from .validate import load_review_data, tables_csv
-
-log = logging.getLogger(__name__)
-
+from .versions import Version
 
 @dataclass(frozen=True)
 class BuildResult:
@@ -79,7 +76,10 @@ def _source_cell_index(path: Path, executed_index: int) -> int:
 
 def build(root: Path, overrides: dict[str, Any] | None = None, output: Path | None = None,
           clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-          progress: Callable[[str], None] = lambda name: None, version: str = "unversioned") -> BuildResult:
+          progress: Callable[[str], None] = lambda name: None, version: str = "unversioned",
+          version_record: Version | None = None, publish_tables: bool | None = None) -> BuildResult:
+    """Build the report into `output` (default reports/latest). The tidy tables are published to
+    data/processed by the default build, or whenever `publish_tables` says so."""
     catalog = Catalog(Path(root).resolve())
     config = load_config(catalog.root).with_parameters(overrides or {})
     data = load_review_data(catalog)  # raises InvalidDataError before anything is written
@@ -89,9 +89,11 @@ def build(root: Path, overrides: dict[str, Any] | None = None, output: Path | No
     staging = staging_dir(target)
     try:
         tables = tables_csv(data.tables)
+        (staging / "data").mkdir()
         for name, content in tables.items():
-            (staging / "data").mkdir(exist_ok=True)
             (staging / "data" / name).write_bytes(content)
+        if version_record is not None:
+            (staging / "data" / "version.json").write_text(json.dumps(asdict(version_record), ensure_ascii=False))
         executed = execute_notebooks(catalog.notebooks, staging / "notebooks",
                                      notebook_parameters(config, staging / "data"), progress)
         info = PageInfo(title=config.review["title"], version=version,
@@ -105,7 +107,7 @@ def build(root: Path, overrides: dict[str, Any] | None = None, output: Path | No
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    if target == catalog.latest_report:
+    if publish_tables or (publish_tables is None and target == catalog.latest_report):
         for name, content in tables.items():
             write_if_changed(catalog.processed / name, content)
     return BuildResult(target, target / "index.html", tables)

@@ -49,6 +49,35 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refresh(args: argparse.Namespace) -> int:
+    from .refresh import refresh
+
+    outcome = refresh(Path(args.root), online=args.online,
+                      progress=(lambda name: print(f"running {name}", file=sys.stderr)))
+    print(outcome.message)
+    return outcome.code
+
+
+def _screen(args: argparse.Namespace) -> int:
+    from .catalog import Catalog
+    from .records import read_all_records, read_search_log
+    from .screening import agreement, conflicts, read_ledger
+
+    catalog = Catalog(Path(args.root).resolve())
+    records = read_all_records(catalog.raw, read_search_log(catalog.search_log))
+    ledger = read_ledger(catalog.ledger, set(records.record_id))
+    if args.agreement:
+        print(agreement(ledger).to_string(index=False))
+        return 0
+    found = conflicts(ledger)
+    for conflict in found:
+        decisions = ", ".join(f"{who}: {decision}" for who, decision in sorted(conflict.decisions.items()))
+        print(f"{conflict.record_id}\t{conflict.stage}\t{decisions}")
+    print(f"{len(found)} unsettled conflict(s); settle each with a 'consensus' row in {catalog.ledger}",
+          file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="lsr", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -77,6 +106,24 @@ def parser() -> argparse.ArgumentParser:
                                    description="Check extraction and appraisal forms, the screening ledger, raw "
                                                "records and references; print every problem and exit 3 if any.")
     validate.set_defaults(run=_validate)
+
+    refresh = commands.add_parser(
+        "refresh", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="the scheduled run: search, queue, validate and publish a new version if anything changed",
+        description="Search (the committed snapshot, or the live sources with --online), queue new records for "
+                    "screening, validate, and publish reports/vN with reports/latest pointing at it when the "
+                    "results or methods changed. With no input changed it exits 0 at once and writes nothing.",
+        epilog=EXIT_CODES)
+    refresh.add_argument("--online", action="store_true", help="query PubMed and Europe PMC for new records")
+    refresh.set_defaults(run=_refresh)
+
+    screen = commands.add_parser("screen", help="screening ledger: conflicts between reviewers, agreement",
+                                 description="List records where independent reviewers disagree and no consensus "
+                                             "row settles it, or print agreement per stage.")
+    mode = screen.add_mutually_exclusive_group()
+    mode.add_argument("--conflicts", action="store_true", help="list unsettled disagreements (default)")
+    mode.add_argument("--agreement", action="store_true", help="percent agreement and Cohen's kappa per stage")
+    screen.set_defaults(run=_screen)
     return top
 
 

@@ -83,11 +83,18 @@ def last_searched(search_log: pd.DataFrame, config) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def changes(project_root) -> list[str]:
-    """What changed since the preceding version, from the version records (see pipeline.versions)."""
-    from .versions import read_versions
+def changes(project_root, tables_dir) -> list[str]:
+    """What changed since the preceding version: the record of the version being published (written beside
+    the tables by `lsr refresh`), else a note that this build is not a published version."""
+    from pathlib import Path
 
-    versions = read_versions(project_root)
-    if not versions:
-        return ["This is the first version of the review: there is no preceding version to compare with."]
-    return versions[-1].change_lines()
+    from .versions import read_version_record, read_versions
+
+    record = read_version_record(Path(tables_dir) / "version.json")
+    if record is not None:
+        return record.change_lines()
+    published = read_versions(project_root)
+    if not published:
+        return ["This build is not a published version, and no version has been published yet."]
+    return [f"This build is not a published version; the latest published version is {published[-1].number} "
+            f"({published[-1].date})."]

@@ -24,6 +24,7 @@ class Version:
     numbers_moved: dict[str, list[float]] = field(default_factory=dict)
     methods_changed: list[str] = field(default_factory=list)
     previous: int | None = None
+    method_files: dict[str, str] = field(default_factory=dict)
 
     @property
     def folder(self) -> str:
@@ -39,11 +40,15 @@ class Version:
             lines.append("Studies removed: " + ", ".join(self.studies_removed) + ".")
         for name, (before, after) in self.numbers_moved.items():
             lines.append(f"{name}: {before:g} -> {after:g}.")
-        for change in self.methods_changed:
-            lines.append(f"Methods: {change}.")
+        if self.methods_changed:
+            lines.append("Methods changed: " + ", ".join(self.methods_changed) + ".")
         if len(lines) == 1:
             lines.append("No study or number changed.")
         return lines
+
+
+def read_version_record(path: Path) -> Version | None:
+    return Version(**json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
 
 
 def read_versions(project_root: str | Path) -> list[Version]:
