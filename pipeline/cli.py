@@ -78,6 +78,92 @@ def _screen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _search(args: argparse.Namespace) -> int:
+    from .catalog import Catalog
+    from .queue import write_queue
+    from .records import read_all_records, read_search_log
+    from .validate import canonical_links
+
+    catalog = Catalog(Path(args.root).resolve())
+    if args.online:
+        from tqdm import tqdm
+
+        from .search import default_fetchers, search_online
+
+        bars = []
+
+        def progress_factory(label):
+            bar = tqdm(desc=label, unit="record", file=sys.stderr)
+            bars.append(bar)
+
+            def update(done, total):
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+            return update
+
+        for summary in search_online(catalog, default_fetchers(progress_factory)):
+            state = f"{summary.new} new" if summary.written else "nothing new (already searched today)"
+            print(f"{summary.source}: {summary.retrieved} retrieved, {state}")
+        for bar in bars:
+            bar.close()
+    log = read_search_log(catalog.search_log)
+    records = read_all_records(catalog.raw, log)
+    canonical = canonical_links(records)
+    duplicates = sum(canonical[r] != r for r in records.record_id)
+    for source, group in records.groupby("source"):
+        runs = log[log.source == source]
+        print(f"{source}: {len(group)} records in {len(runs)} run(s), last searched {runs.run_at.max()[:10]}")
+    print(f"{len(records)} records, {duplicates} linked as duplicates; "
+          f"{write_queue(catalog)} await screening (data/screening/queue.csv)")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .catalog import Catalog
+    from .queue import write_queue
+    from .search import import_file
+
+    catalog = Catalog(Path(args.root).resolve())
+    summary = import_file(catalog, Path(args.file), args.source, args.format)
+    print(f"{args.file}: {summary.retrieved} records read, {summary.new} new written under "
+          f"data/raw/{args.source}/; {write_queue(catalog)} await screening")
+    return 0
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from .atomic import write_text_atomic
+    from .catalog import Catalog
+    from .errors import ReviewError
+    from .forms import dump_form
+    from .records import read_all_records, read_search_log
+    from .suggest import evaluate, form_from_suggestion, suggest
+
+    catalog = Catalog(Path(args.root).resolve())
+    records = read_all_records(catalog.raw, read_search_log(catalog.search_log))
+    if args.evaluate:
+        from .validate import load_review_data
+
+        tidy = load_review_data(catalog).tidy
+        print(evaluate(records, tidy.studies, tidy.patients, tidy.treatments).to_string(index=False))
+        return 0
+    if not args.study_id:
+        raise ReviewError("--suggest needs --study-id (the new study's BibTeX key, e.g. smith2026)")
+    matches = records[records.record_id == args.suggest]
+    if matches.empty:
+        raise ReviewError(f"no record {args.suggest} in data/raw (see data/screening/queue.csv)")
+    target = catalog.extraction / f"{args.study_id}.yaml"
+    if target.exists():
+        raise ReviewError(f"{target} exists already; nothing was overwritten")
+    record = matches.iloc[0].to_dict()
+    form = form_from_suggestion(args.study_id, record, suggest(record["title"], record["abstract"]))
+    write_text_atomic(target, dump_form(form))
+    pending = form["patients"][0]["unconfirmed"]
+    print(f"{target}: {len(pending)} suggested value(s) to confirm ({', '.join(pending) or 'none'}); "
+          f"lsr validate lists them until each is confirmed")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="lsr", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -116,6 +202,36 @@ def parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES)
     refresh.add_argument("--online", action="store_true", help="query PubMed and Europe PMC for new records")
     refresh.set_defaults(run=_refresh)
+
+    search = commands.add_parser(
+        "search", help="the living search: summarise the committed snapshot, or query the live sources",
+        description="Without --online: deduplicate the committed raw records and refresh the screening queue (no "
+                    "network). With --online: query PubMed and Europe PMC (LSR_PUBMED_URL, LSR_EUROPEPMC_URL; "
+                    "NCBI_API_KEY from the environment) for records added since each source's last search, write "
+                    "only new records under data/raw and queue them. A failed run writes nothing.")
+    search.add_argument("--online", action="store_true", help="query the live sources")
+    search.set_defaults(run=_search)
+
+    importer = commands.add_parser(
+        "import", help="import a database export (RIS, MEDLINE/nbib, BibTeX, CSV)",
+        description="Read an export from a database without a free API (Embase, Scopus, Web of Science...), write "
+                    "its new records once under data/raw/SOURCE/RUN/ beside a copy of the file, and queue them.")
+    importer.add_argument("file", help="the exported file")
+    importer.add_argument("--source", required=True, help="source name, e.g. embase, scopus, wos")
+    importer.add_argument("--format", choices=["ris", "medline", "bibtex", "csv"], default=None,
+                          help="file format (default: from the extension and content)")
+    importer.set_defaults(run=_import)
+
+    extract = commands.add_parser(
+        "extract", help="machine-assisted extraction: pre-fill a form, or measure the suggestions' accuracy",
+        description="--suggest RECORD --study-id KEY writes data/extraction/KEY.yaml from the record's title and "
+                    "abstract, every suggested value marked unconfirmed until a reviewer confirms it. --evaluate "
+                    "prints precision and recall of the suggestions per field against the reviewers' final values.")
+    action = extract.add_mutually_exclusive_group(required=True)
+    action.add_argument("--suggest", metavar="RECORD", help="record id from data/raw (e.g. pubmed:12345678)")
+    action.add_argument("--evaluate", action="store_true", help="accuracy of the suggestions per field")
+    extract.add_argument("--study-id", help="BibTeX key of the new study (with --suggest)")
+    extract.set_defaults(run=_extract)
 
     screen = commands.add_parser("screen", help="screening ledger: conflicts between reviewers, agreement",
                                  description="List records where independent reviewers disagree and no consensus "

@@ -47,7 +47,7 @@ def evidence_table(patients: pd.DataFrame, studies: pd.DataFrame, treatments: pd
        "died", "evidence"]]
     # A fixed table id keeps two builds of the same data byte-identical (itables draws a random one).
     table = to_html_datatable(frame, connected=False, caption="Evidence table: every patient in this analysis.",
-                              table_id="evidence-table",
+                              table_id="itables-evidence-table",
                               showIndex=False, pageLength=25, lengthMenu=[10, 25, 50, 100],
                               layout={"topStart": "search", "topEnd": "pageLength", "bottomStart": "info",
                                       "bottomEnd": "paging"},
