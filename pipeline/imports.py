@@ -137,6 +137,26 @@ class _NumberedRisParser(rispy.RisParser):
         return entries
 
 
+
+def _field_readers(entry: dict):
+    """values(*tags): every cleaned, non-empty value under the tags, in order; first(*tags): the first one."""
+
+    def values(*tags: str) -> list[str]:
+        out = []
+        for tag in tags:
+            value = entry.get(tag)
+            for item in value if isinstance(value, list) else [value] if value is not None else []:
+                item = _clean(item)
+                if item:
+                    out.append(item)
+        return out
+
+    def first(*tags: str) -> str:
+        found = values(*tags)
+        return found[0] if found else ""
+
+    return values, first
+
 def read_ris(path: Path, source: str) -> list[Record]:
     """RIS as Embase, Scopus, Web of Science, Ovid and reference managers write it."""
     path = Path(path)
@@ -152,19 +172,7 @@ def read_ris(path: Path, source: str) -> list[Record]:
     for line, entry in entries:
         where = f"{path}:{line}"
 
-        def values(*tags: str) -> list[str]:
-            out = []
-            for tag in tags:
-                value = entry.get(tag)
-                for item in value if isinstance(value, list) else [value] if value is not None else []:
-                    item = _clean(item)
-                    if item:
-                        out.append(item)
-            return out
-
-        def first(*tags: str) -> str:
-            found = values(*tags)
-            return found[0] if found else ""
+        values, first = _field_readers(entry)
 
         title = first("TI", "T1")
         if not title:
@@ -251,19 +259,7 @@ def read_medline(path: Path, source: str) -> list[Record]:
         where = f"{path}:{line}"
         entry = next(Medline.parse(lines))
 
-        def values(*keys: str) -> list[str]:
-            out = []
-            for key in keys:
-                value = entry.get(key)
-                for item in value if isinstance(value, list) else [value] if value is not None else []:
-                    item = _clean(item)
-                    if item:
-                        out.append(item)
-            return out
-
-        def first(*keys: str) -> str:
-            found = values(*keys)
-            return found[0] if found else ""
+        values, first = _field_readers(entry)
 
         title = first("TI", "BTI")
         if not title:

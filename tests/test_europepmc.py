@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
+from conftest import FakeTime
 from werkzeug import Request, Response
 
 from pipeline import europepmc
@@ -18,23 +20,6 @@ SINCE, UNTIL = date(2024, 1, 1), date(2024, 6, 30)
 PAGE1 = json.loads((DATA / "europepmc_page1.json").read_text(encoding="utf-8"))
 PAGE2 = json.loads((DATA / "europepmc_page2.json").read_text(encoding="utf-8"))
 
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def fake() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture
