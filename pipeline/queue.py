@@ -87,3 +87,19 @@ def write_queue(catalog: Catalog) -> int:
     frame = queue_frame(records, canonical_links(records), ledger)
     write_if_changed(catalog.queue, csv_bytes(frame))
     return len(frame)
+
+
+def highlight(text: str) -> str:
+    """The text, HTML-escaped, with the scoring terms marked, so a reviewer sees why a record ranks high."""
+    import html
+
+    escaped = html.escape(text or "")
+    for group in TERM_GROUPS:
+        escaped = group.pattern.sub(lambda m, name=group.name: f"<mark title='{name}'>{m.group(0)}</mark>", escaped)
+    return escaped
+
+
+def scored_records(records: pd.DataFrame) -> pd.DataFrame:
+    """Every record with its relevance score (for measuring the ordering against decisions already made)."""
+    return pd.DataFrame({"record_id": records.record_id,
+                         "score": [relevance(t, a)[0] for t, a in zip(records.title, records.abstract)]})

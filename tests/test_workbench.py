@@ -93,3 +93,22 @@ def test_suggestions_are_measured_per_field(project):
     assert result.returncode == 0, result.stderr
     header = result.stdout.splitlines()[0].split()
     assert header[:2] == ["field", "suggested"] and "precision" in header and "recall" in header
+
+
+@pytest.mark.parametrize("name", ["reviewer_screening.ipynb", "reviewer_extraction.ipynb"])
+def test_reviewer_notebooks_run_against_a_project(project, name):
+    import papermill
+
+    from conftest import REPO
+    from pipeline.kernel import ThisInterpreterKernelManager
+
+    append_ledger(project, ["seed:x1", "title/abstract", "ben", "include", "", "2026-11-26", ""])  # a conflict
+    executed = papermill.execute_notebook(str(REPO / "notebooks" / name), str(project / name),
+                                          parameters={"project_root": str(project)}, progress_bar=False,
+                                          kernel_name="python3", kernel_manager_class=ThisInterpreterKernelManager)
+    text = "".join(str(output.get("data", output.get("text", ""))) for cell in executed.cells
+                   for output in cell.get("outputs", []))
+    if name == "reviewer_screening.ipynb":
+        assert "seed:x1" in text and "r1: exclude" in text  # the planted conflict is listed
+    else:
+        assert "No problem: the data validates." in text
