@@ -1,0 +1,1 @@
+"""Benchmarks of the living review (`make bench`): each comparison run side by side in one command."""
