@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -31,14 +32,20 @@ class DropStderr(Preprocessor):
         return cell, resources
 
 
+@lru_cache(maxsize=1)
+def _exporter() -> HTMLExporter:
+    """One exporter for every notebook of a build: its templates load once."""
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    exporter.register_preprocessor(DropStderr(), enabled=True)
+    return exporter
+
+
 def notebook_body(notebook: nbformat.NotebookNode) -> str:
     for cell in notebook.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = "injected-parameters"  # papermill draws a random id; the page must not vary with it
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    exporter.register_preprocessor(DropStderr(), enabled=True)
-    body, _ = exporter.from_notebook_node(notebook)
+    body, _ = _exporter().from_notebook_node(notebook)
     return ANCHOR_LINK.sub("", body)
 
 

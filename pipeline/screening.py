@@ -77,15 +77,20 @@ def conflicts(ledger: pd.DataFrame) -> list[Conflict]:
 def final_decisions(ledger: pd.DataFrame) -> pd.DataFrame:
     """One row per record and stage: the consensus, else the (agreeing) reviewers' decision.
     Unsettled conflicts come out as `maybe` so they are never counted as included or excluded."""
-    rows = []
-    for (record_id, stage), group in ledger.groupby(["record_id", "stage"], sort=True):
-        consensus = group[group.reviewer == CONSENSUS]
-        chosen = consensus.iloc[-1] if len(consensus) else group.iloc[0]
-        settled = len(consensus) > 0 or group.decision.nunique() == 1
-        rows.append({"record_id": record_id, "stage": stage,
-                     "decision": chosen.decision if settled else "maybe",
-                     "reason": chosen.reason if settled else "", "date": group.date.max()})
-    return pd.DataFrame(rows, columns=["record_id", "stage", "decision", "reason", "date"])
+    keys = ["record_id", "stage"]
+    columns = ["record_id", "stage", "decision", "reason", "date"]
+    if ledger.empty:
+        return pd.DataFrame(columns=columns)
+    dates = ledger.groupby(keys).date.max()
+    consensus = ledger[ledger.reviewer == CONSENSUS].groupby(keys)[["decision", "reason"]].last()
+    reviewers = ledger[ledger.reviewer != CONSENSUS].groupby(keys).agg(
+        kinds=("decision", "nunique"), decision=("decision", "first"), reason=("reason", "first"))
+    agreed = reviewers[reviewers.kinds == 1][["decision", "reason"]]
+    unsettled = reviewers[reviewers.kinds > 1].assign(decision="maybe", reason="")[["decision", "reason"]]
+    settled = pd.concat([consensus, agreed[~agreed.index.isin(consensus.index)],
+                         unsettled[~unsettled.index.isin(consensus.index)]])
+    frame = settled.join(dates).reset_index().sort_values(keys, kind="stable").reset_index(drop=True)
+    return frame[columns]
 
 
 def cohen_kappa(first: list[str], second: list[str]) -> float | None:

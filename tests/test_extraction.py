@@ -116,3 +116,11 @@ def test_every_study_needs_an_appraisal_and_appraisals_need_eight_items(tmp_path
     problems = problems_for(tmp_path)
     assert any("items: the JBI case-report checklist has 8 items" in p for p in problems)
     assert any("no JBI appraisal form" in p for p in problems)
+
+
+def test_a_duplicated_field_is_an_error_with_its_line(tmp_path):
+    path = tmp_path / "extraction" / "alpha2020.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text("study_id: alpha2020\nyear: 2020\nyear: 2021\n")
+    (problem,) = problems_for(tmp_path)
+    assert problem == f"{path}:3: file: malformed YAML (duplicated key 'year')"
