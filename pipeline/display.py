@@ -42,13 +42,12 @@ def show_figure(fig, caption: str) -> HTML:
 
 def table_html(frame: pd.DataFrame, caption: str, citation_column: str | None = None, note: str = "") -> str:
     """A captioned table; `citation_column` holds study ids rendered as numbered citations."""
-    shown = frame.copy()
     # Any `[@` in the escaped table came from data, never from us: neutralise it before adding citations.
-    body = shown.to_html(index=False, escape=True, na_rep="", border=0, classes="report-table")
+    body = frame.to_html(index=False, escape=True, na_rep="", border=0, classes="report-table")
     body = body.replace("[@", "[&#64;")
-    if citation_column is not None and citation_column in shown.columns:
+    if citation_column is not None and citation_column in frame.columns:
         # Citation markers are inserted after escaping, so only the study ids (checked keys) become links.
-        for study_id in shown[citation_column].dropna().unique():
+        for study_id in frame[citation_column].dropna().unique():
             escaped = escape(study_id)
             body = body.replace(f"<td>{escaped}</td>", f"<td>{escaped} {cite(str(study_id))}</td>")
     note_html = f'<p class="table-note">{escape(note)}</p>' if note else ""

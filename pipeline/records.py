@@ -5,12 +5,12 @@ Each retrieval or import is written once as `data/raw/<source>/<run_id>/records.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
 
+from .atomic import write_bytes_atomic
 from .errors import InvalidDataError, ReviewError
 from .tabular import csv_bytes, read_csv_strict
 
@@ -44,11 +44,6 @@ RECORD_COLUMNS = tuple(f.name for f in fields(Record))
 LIST_SEPARATOR = " | "
 
 
-def seed_record_id(url: str) -> str:
-    """A stable id for a page of the offline seed corpus: its URL's digest."""
-    return "seed:" + hashlib.sha1(url.encode("utf-8")).hexdigest()[:10]
-
-
 def records_frame(records: list[Record]) -> pd.DataFrame:
     rows = []
     for record in records:
@@ -59,17 +54,6 @@ def records_frame(records: list[Record]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(RECORD_COLUMNS))
     frame["year"] = pd.array(frame["year"], dtype="Int64")
     return frame
-
-
-def frame_records(frame: pd.DataFrame) -> list[Record]:
-    out = []
-    for row in frame.to_dict("records"):
-        for name in ("authors", "publication_types", "mesh_terms"):
-            row[name] = [x for x in str(row[name] or "").split(LIST_SEPARATOR) if x]
-        row["year"] = None if pd.isna(row["year"]) or row["year"] == "" else int(row["year"])
-        out.append(Record(**{k: ("" if v is None or (isinstance(v, float) and pd.isna(v)) else v)
-                             if k != "year" else row["year"] for k, v in row.items()}))
-    return out
 
 
 def read_search_log(path: Path) -> pd.DataFrame:
@@ -120,7 +104,5 @@ def write_snapshot(raw: Path, source: str, run_id: str, records: list[Record]) -
     path = Path(raw) / relative
     if path.exists():
         raise ReviewError(f"{path}: a raw snapshot with this run id exists already; raw data is never rewritten")
-    from .atomic import write_bytes_atomic
-
     write_bytes_atomic(path, csv_bytes(records_frame(records)))
     return relative

@@ -8,7 +8,6 @@ import html
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
@@ -110,10 +109,6 @@ def assemble(bodies: list[str], info: PageInfo, bibliography: BibliographyData) 
 def remote_references(page: str) -> list[str]:
     """Tags that would make a browser fetch from another host (what the self-contained page must not have)."""
     return [m.group(0) for m in REMOTE_REFERENCE.finditer(page)]
-
-
-def write_page(path: Path, page: str) -> None:
-    path.write_text(page, encoding="utf-8")
 
 
 CSS = """

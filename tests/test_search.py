@@ -2,7 +2,6 @@
 only new records are taken in, duplicates across sources are linked, a second run the same day adds
 nothing, and a failed run leaves data/ exactly as it was."""
 
-import csv
 import json
 from datetime import datetime, timezone
 
