@@ -22,7 +22,7 @@ from .config import ReviewConfig, load_config
 from .errors import BuildError
 from .kernel import KERNEL_NAME, ThisInterpreterKernelManager, reset_namespace
 from .render import PageInfo, assemble, notebook_body
-from .validate import load_review_data, tables_csv
+from .validate import ReviewData, load_review_data, tables_csv
 from .versions import Version
 
 @dataclass(frozen=True)
@@ -77,12 +77,14 @@ def _source_cell_index(path: Path, executed_index: int) -> int:
 def build(root: Path, overrides: dict[str, Any] | None = None, output: Path | None = None,
           clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
           progress: Callable[[str], None] = lambda name: None, version: str = "unversioned",
-          version_record: Version | None = None, publish_tables: bool | None = None) -> BuildResult:
+          version_record: Version | None = None, publish_tables: bool | None = None,
+          data: ReviewData | None = None) -> BuildResult:
     """Build the report into `output` (default reports/latest). The tidy tables are published to
-    data/processed by the default build, or whenever `publish_tables` says so."""
+    data/processed by the default build, or whenever `publish_tables` says so. A caller that has already
+    validated the data passes it as `data`."""
     catalog = Catalog(Path(root).resolve())
     config = load_config(catalog.root).with_parameters(overrides or {})
-    data = load_review_data(catalog)  # raises InvalidDataError before anything is written
+    data = data or load_review_data(catalog)  # raises InvalidDataError before anything is written
     bibliography = load_bibliography(catalog.bibliography)
     target = Path(output).resolve() if output else catalog.latest_report
 

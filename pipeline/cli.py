@@ -137,18 +137,17 @@ def _extract(args: argparse.Namespace) -> int:
     from .errors import ReviewError
     from .forms import dump_form
     from .records import read_all_records, read_search_log
-    from .suggest import evaluate, form_from_suggestion, suggest
+    from .suggest import form_from_suggestion, suggest
 
     catalog = Catalog(Path(args.root).resolve())
-    records = read_all_records(catalog.raw, read_search_log(catalog.search_log))
     if args.evaluate:
-        from .validate import load_review_data
+        from .workbench import suggestion_accuracy
 
-        tidy = load_review_data(catalog).tidy
-        print(evaluate(records, tidy.studies, tidy.patients, tidy.treatments).to_string(index=False))
+        print(suggestion_accuracy(catalog.root).to_string(index=False))
         return 0
     if not args.study_id:
         raise ReviewError("--suggest needs --study-id (the new study's BibTeX key, e.g. smith2026)")
+    records = read_all_records(catalog.raw, read_search_log(catalog.search_log))
     matches = records[records.record_id == args.suggest]
     if matches.empty:
         raise ReviewError(f"no record {args.suggest} in data/raw (see data/screening/queue.csv)")

@@ -27,6 +27,7 @@ from Bio import Medline
 from .dedupe import normalise_doi, normalise_text
 from .errors import InvalidDataError, ReviewError
 from .records import Record
+from .tabular import numbered_rows
 
 FORMATS = ("ris", "medline", "bibtex", "csv")
 FORMAT_NAMES = {"ris": "ris", "medline": "medline", "nbib": "medline", "pubmed": "medline",
@@ -409,15 +410,7 @@ def read_csv_records(path: Path, source: str) -> list[Record]:
     if problems:
         raise InvalidDataError(problems)
     records = []
-    while True:
-        line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(f"{path}:{line}: row: malformed CSV ({exc})")
-            break
+    for line, row in numbered_rows(reader, path, problems):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):

@@ -186,7 +186,7 @@ def refresh(root: Path, online: bool = False, search: Callable[[Catalog], int] |
             write_text_atomic(state_path, new_state)
             return _finish(waiting, f"results unchanged: version {versions[-1].number} stays the latest")
         build(catalog.root, output=reports / version.folder, clock=clock, progress=progress,
-              version=f"{version.number} ({version.date})", version_record=version, publish_tables=True)
+              version=f"{version.number} ({version.date})", version_record=version, publish_tables=True, data=data)
         versions = [*versions, version]
         write_text_atomic(reports / VERSIONS_FILE, versions_json(versions))
         _point_latest(reports, version.folder)

@@ -5,11 +5,28 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import InvalidDataError
+
+
+def numbered_rows(reader, path: Path, problems: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """The reader's non-empty rows with the line each starts on; malformed quoting is added to `problems`
+    as `file:line: row: ...` and ends the rows (nothing after it can be trusted)."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(f"{path}:{line}: row: malformed CSV ({exc})")
+            return
+        if values:
+            yield line, values
 
 
 def read_csv_strict(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
@@ -33,17 +50,7 @@ def read_csv_strict(path: Path, required: tuple[str, ...]) -> list[tuple[int, di
     if missing:
         raise InvalidDataError([f"{path}:1: header: missing column(s) {', '.join(missing)}"])
     rows, problems = [], []
-    while True:
-        line = reader.line_num + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(f"{path}:{line}: row: malformed CSV ({exc})")
-            break
-        if not values:
-            continue
+    for line, values in numbered_rows(reader, path, problems):
         if len(values) != len(header):
             problems.append(f"{path}:{line}: row: {len(values)} fields where the header has {len(header)}")
             continue

@@ -68,5 +68,14 @@ def unconfirmed_suggestions(project_root: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["form", "patient", "field", "suggested value"])
 
 
-__all__ = ["agreement", "conflicts_frame", "ordering_recall", "queue_html", "screening_state",
+def suggestion_accuracy(project_root: str | Path) -> pd.DataFrame:
+    """Precision and recall of the machine suggestions per field, against the reviewers' final values."""
+    from .suggest import evaluate
+
+    catalog = Catalog(Path(project_root).resolve())
+    data = load_review_data(catalog)
+    return evaluate(data.records, data.tidy.studies, data.tidy.patients, data.tidy.treatments)
+
+
+__all__ = ["agreement", "conflicts_frame", "ordering_recall", "queue_html", "screening_state", "suggestion_accuracy",
            "unconfirmed_suggestions", "validation_problems"]
