@@ -1,3 +1,7 @@
 """A living systematic review pipeline: search -> dedupe -> screen -> extract -> analyse -> report."""
 
+from .secrets import redact_log_records
+
 __version__ = "0.1.0"
+
+redact_log_records()

@@ -88,3 +88,13 @@ class Catalog:
     @property
     def latest_report(self) -> Path:
         return self.reports / "latest"
+
+    @property
+    def draft_report(self) -> Path:
+        """Where a plain build goes once reports/latest points at a published version."""
+        return self.reports / "draft"
+
+    @property
+    def lock(self) -> Path:
+        """Held by every command that writes data/ or reports/ (at the root: taking it creates no folder)."""
+        return self.root / ".lsr.lock"

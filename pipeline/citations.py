@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pybtex.backends.html import Backend as HtmlBackend
 from pybtex.database import BibliographyData, parse_file
@@ -16,6 +17,50 @@ from pybtex.style.template import field, href, join, optional, sentence, tag
 from .errors import BuildError
 
 CITATION = re.compile(r"\[@([A-Za-z0-9_:-]+(?:\s*;\s*@[A-Za-z0-9_:-]+)*)\]")
+LINK_SCHEMES = ("http", "https")
+# The shapes the bibliography's identifier fields must have; anything else is shown as text, never linked.
+FIELD_SHAPES = {"doi": re.compile(r"^10\.\d{4,9}/[^\s\"<>]+$"), "pmid": re.compile(r"^\d{1,9}$"),
+                "pmcid": re.compile(r"^PMC\d+$"), "url": re.compile(r"^https?://[^\s\"<>]+$")}
+ENTRY_START = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(][ \t]*([^,\s{}()]+)[ \t]*,", re.M)
+
+
+def safe_link(url: str) -> bool:
+    """Only web addresses become links: javascript:, data: and the like are shown as text."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in LINK_SCHEMES and bool(parts.netloc) and not re.search(r"[\s\"<>]", url)
+
+
+class SafeHtmlBackend(HtmlBackend):
+    """pybtex's HTML backend puts the address into href as it is; escape it, and link only web addresses."""
+
+    @staticmethod
+    def format_href(url, text, external=False):
+        if not text:
+            return ""
+        if not safe_link(url):
+            return text
+        return f'<a href="{html.escape(url, quote=True)}">{text}</a>'
+
+
+def bibliography_problems(path: Path, bibliography: BibliographyData) -> list[str]:
+    """Identifier fields whose shape is wrong, as `file:line: field: message (value)`."""
+    text = Path(path).read_text(encoding="utf-8")
+    lines, line, position = {}, 1, 0
+    for match in ENTRY_START.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        lines.setdefault(match.group(1), line)
+    problems = []
+    for key, entry in bibliography.entries.items():
+        for name, shape in FIELD_SHAPES.items():
+            value = entry.fields.get(name)
+            if value is not None and not shape.match(str(value).strip()):
+                problems.append(f"{path}:{lines.get(key, 1)}: {name}: not a valid {name} in entry {key} "
+                                f"({str(value)[:80]})")
+    return problems
 
 
 def cite(*keys: str) -> str:
@@ -95,7 +140,7 @@ def bibliography_html(bibliography: BibliographyData, keys: list[str]) -> str:
         return "<p>No references cited.</p>"
     cited = BibliographyData(entries={key: bibliography.entries[key] for key in keys})
     formatted = ReviewStyle().format_bibliography(cited, citations=keys)
-    backend = HtmlBackend()
+    backend = SafeHtmlBackend()
     items = []
     for entry in formatted:
         text = entry.text.render(backend)

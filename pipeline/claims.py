@@ -50,9 +50,18 @@ class Verdict:
 def read_claims(path: Path) -> list[Claim]:
     form = read_form(path)
     problems, claims = [], []
-    for i, entry in enumerate(form.data.get("claims") or []):
+    entries = form.data.get("claims")
+    if not isinstance(entries, list):
+        raise InvalidDataError([f"{form.where('claims')}: claims: expected a list of claims"])
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            problems.append(f"{form.where('claims', i)}: claims: each claim is a mapping of fields")
+            continue
         for part in ("population", "supports", "contradicts"):
             spec = entry.get(part) or {}
+            if not isinstance(spec, dict):
+                problems.append(f"{form.where('claims', i, part)}: {part}: a mapping of filters ({spec!r})")
+                continue
             for key in spec:
                 if key not in FILTER_KEYS:
                     problems.append(f"{form.where('claims', i, part, key)}: {key}: unknown filter "

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
 from .config import PARAMETER_HELP, load_config, parse_override
 from .errors import InvalidDataError, ReviewError
+from .secrets import RedactingStream
 
 EXIT_CODES = """exit codes:
   0  done (or nothing to do)
-  1  other error
+  1  other error (one line; --debug or LSR_DEBUG=1 shows the traceback)
   2  bad configuration or parameter
   3  invalid data (every problem is listed as file:line: field: message (value))
   4  build failed (the failing notebook and cell are named; the last report is left in place)
@@ -35,6 +39,9 @@ def _build(args: argparse.Namespace) -> int:
                    progress=(lambda name: print(f"running {name}", file=sys.stderr)) if not args.quiet else
                    (lambda name: None))
     print(f"report written to {result.report}")
+    if args.output is None and result.output.name == "draft":
+        print("reports/latest is the published version, left as it is; `lsr refresh` publishes a new one",
+              file=sys.stderr)
     return 0
 
 
@@ -80,11 +87,18 @@ def _screen(args: argparse.Namespace) -> int:
 
 def _search(args: argparse.Namespace) -> int:
     from .catalog import Catalog
+    from .lock import project_lock
+
+    catalog = Catalog(Path(args.root).resolve())
+    with project_lock(catalog):
+        return _search_locked(args, catalog)
+
+
+def _search_locked(args: argparse.Namespace, catalog) -> int:
     from .queue import write_queue
     from .records import read_all_records, read_search_log
     from .validate import canonical_links
 
-    catalog = Catalog(Path(args.root).resolve())
     if args.online:
         from tqdm import tqdm
 
@@ -124,18 +138,23 @@ def _import(args: argparse.Namespace) -> int:
     from .queue import write_queue
     from .search import import_file
 
+    from .lock import project_lock
+
     catalog = Catalog(Path(args.root).resolve())
-    summary = import_file(catalog, Path(args.file), args.source, args.format)
+    with project_lock(catalog):
+        summary = import_file(catalog, Path(args.file), args.source, args.format)
+        waiting = write_queue(catalog)
     print(f"{args.file}: {summary.retrieved} records read, {summary.new} new written under "
-          f"data/raw/{args.source}/; {write_queue(catalog)} await screening")
+          f"data/raw/{args.source}/; {waiting} await screening")
     return 0
 
 
 def _extract(args: argparse.Namespace) -> int:
     from .atomic import write_text_atomic
     from .catalog import Catalog
-    from .errors import ReviewError
     from .forms import dump_form
+    from .identifiers import check_study_id, inside
+    from .lock import project_lock
     from .records import read_all_records, read_search_log
     from .suggest import form_from_suggestion, suggest
 
@@ -147,16 +166,18 @@ def _extract(args: argparse.Namespace) -> int:
         return 0
     if not args.study_id:
         raise ReviewError("--suggest needs --study-id (the new study's BibTeX key, e.g. smith2026)")
-    records = read_all_records(catalog.raw, read_search_log(catalog.search_log))
-    matches = records[records.record_id == args.suggest]
-    if matches.empty:
-        raise ReviewError(f"no record {args.suggest} in data/raw (see data/screening/queue.csv)")
-    target = catalog.extraction / f"{args.study_id}.yaml"
-    if target.exists():
-        raise ReviewError(f"{target} exists already; nothing was overwritten")
-    record = matches.iloc[0].to_dict()
-    form = form_from_suggestion(args.study_id, record, suggest(record["title"], record["abstract"]))
-    write_text_atomic(target, dump_form(form))
+    check_study_id(args.study_id, "--study-id")
+    target = inside(catalog.extraction, f"{args.study_id}.yaml")
+    with project_lock(catalog):
+        records = read_all_records(catalog.raw, read_search_log(catalog.search_log))
+        matches = records[records.record_id == args.suggest]
+        if matches.empty:
+            raise ReviewError(f"no record {args.suggest} in data/raw (see data/screening/queue.csv)")
+        if target.exists():
+            raise ReviewError(f"{target} exists already; nothing was overwritten")
+        record = matches.iloc[0].to_dict()
+        form = form_from_suggestion(args.study_id, record, suggest(record["title"], record["abstract"]))
+        write_text_atomic(target, dump_form(form))
     pending = form["patients"][0]["unconfirmed"]
     print(f"{target}: {len(pending)} suggested value(s) to confirm ({', '.join(pending) or 'none'}); "
           f"lsr validate lists them until each is confirmed")
@@ -171,6 +192,8 @@ def parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES)
     top.add_argument("--version", action="version", version=f"lsr {__version__}")
     top.add_argument("--root", default=".", help="project folder holding review.toml (default: here)")
+    top.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error "
+                                                          "(also LSR_DEBUG=1)")
     commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     build = commands.add_parser(
@@ -242,21 +265,54 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+@contextmanager
+def _redacted_output():
+    """Every line the command prints (messages, log records, progress bars, tracebacks) is redacted."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
     try:
-        return args.run(args)
-    except InvalidDataError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"lsr: {len(exc.problems)} problem(s) in the data; nothing was written", file=sys.stderr)
-        return exc.exit_code
-    except ReviewError as exc:
-        print(f"lsr: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("lsr: interrupted; nothing was published", file=sys.stderr)
-        return 130
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _unexpected(exc: BaseException) -> str:
+    """One line for what no part of the review anticipated, naming the file where the OS says which."""
+    if isinstance(exc, MemoryError):
+        return "ran out of memory (is an input file far larger than expected?)"
+    if isinstance(exc, RecursionError):
+        return "an input is nested too deeply to read"
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("LSR_DEBUG") == "1"
+    argv = [arg for arg in argv if arg != "--debug"]
+    with _redacted_output():
+        args = parser().parse_args(argv)
+        try:
+            return args.run(args)
+        except InvalidDataError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print(f"lsr: {len(exc.problems)} problem(s) in the data; nothing was written", file=sys.stderr)
+            return exc.exit_code
+        except ReviewError as exc:
+            print(f"lsr: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            print("lsr: interrupted; nothing was published", file=sys.stderr)
+            return 130
+        except Exception as exc:  # the last line of defence: one line, never a traceback unless asked
+            if debug:
+                traceback.print_exc()
+            print(f"lsr: {_unexpected(exc)} (run with --debug for the traceback)",
+                  file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

@@ -26,6 +26,10 @@ def read_cohorts(path: Path) -> pd.DataFrame:
         raise InvalidDataError([f"{form.where('cohorts')}: cohorts: expected a list of context studies"])
     rows, problems = [], []
     for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            problems.append(f"{form.where('cohorts', i)}: cohorts: each context study is a mapping of fields "
+                            f"({type(entry).__name__})")
+            continue
         for key in entry:
             if key not in COHORT_FIELDS:
                 problems.append(f"{form.where('cohorts', i, key)}: {key}: unknown field")
@@ -36,6 +40,10 @@ def read_cohorts(path: Path) -> pd.DataFrame:
             problems.append(f"{form.where('cohorts', i, 'design')}: design: not one of "
                             f"{' | '.join(COHORT_DESIGNS)} ({entry.get('design')})")
         histology = entry.get("histology_counts") or {}
+        if not isinstance(histology, dict):
+            problems.append(f"{form.where('cohorts', i, 'histology_counts')}: histology_counts: a mapping of "
+                            f"lesion: count ({histology!r})")
+            histology = {}
         for lesion, n in histology.items():
             if lesion not in v.RENAL_HISTOLOGY:
                 problems.append(f"{form.where('cohorts', i, 'histology_counts', lesion)}: histology_counts: "

@@ -10,13 +10,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from .errors import ReviewError
+from .errors import IncompleteSearchError, ReviewError
 from .http import PoliteClient
 from .records import Record
 
 DEFAULT_URL = "https://www.ebi.ac.uk/europepmc/webservices/rest/"
 MIN_INTERVAL_S = 0.2  # Europe PMC publishes no hard limit; stay well under 10 requests/s
 Progress = Callable[[int, int], object]
+MAX_RECORDS = 100_000  # as for PubMed: a larger hit count means the query or the window is wrong
 
 # Block-level tags become a space ("<h4>Methods</h4><p>We" -> "Methods We"); inline ones vanish ("m<sup>2</sup>").
 _BLOCK_TAG = re.compile(r"</?(?:p|h\d|br|div|li|ul|ol|section|title|table|tr|td)\b[^>]*>", re.IGNORECASE)
@@ -62,12 +63,16 @@ def parse_result(item: dict[str, Any]) -> Record:
 
 def search_europepmc(query: str, since: date, until: date, client: PoliteClient | None = None,
                      page_size: int = 1000, progress: Progress | None = None) -> list[Record]:
-    """Every Europe PMC record first published in [since, until] that matches `query`."""
+    """Every Europe PMC record first published in [since, until] that matches `query`, or an error: the pages
+    must deliver the announced hit count, and each cursor must be new (a server repeating cursors would
+    otherwise be followed forever)."""
     client = client or europepmc_client()
     params: dict[str, str | int] = {
         "query": f"({query}) AND FIRST_PDATE:[{since.isoformat()} TO {until.isoformat()}]",
         "format": "json", "resultType": "core", "pageSize": page_size, "cursorMark": "*"}
     records: list[Record] = []
+    seen_cursors = {"*"}
+    announced: int | None = None
     while True:
         response = client.get("search", params)
         try:
@@ -80,12 +85,29 @@ def search_europepmc(query: str, since: date, until: date, client: PoliteClient 
             detail = payload.get("errMsg") if isinstance(payload, dict) else None
             raise ReviewError(f"Europe PMC response has no resultList (cursorMark {params['cursorMark']})"
                               + (f": {detail}" if detail else ""))
+        total = payload.get("hitCount")
+        if announced is None and isinstance(total, int) and not isinstance(total, bool):
+            if not 0 <= total <= MAX_RECORDS:
+                raise ReviewError(f"Europe PMC announced {total:,} records for {since} to {until}, more than the "
+                                  f"{MAX_RECORDS:,} one run takes; narrow the query or the date window")
+            announced = total
         results = result_list.get("result") or []
         records.extend(parse_result(item) for item in results)
         if progress:
-            total = payload.get("hitCount")
-            progress(len(records), total if isinstance(total, int) else len(records))
+            progress(len(records), announced if announced is not None else len(records))
         next_cursor = payload.get("nextCursorMark")
         if not results or not next_cursor or next_cursor == params["cursorMark"]:
-            return records
+            break
+        if next_cursor in seen_cursors:
+            raise IncompleteSearchError(f"Europe PMC repeated the cursor {next_cursor!r} after {len(records):,} "
+                                        f"records; nothing was written, run again later")
+        if len(records) > MAX_RECORDS:
+            raise IncompleteSearchError(f"Europe PMC sent more than {MAX_RECORDS:,} records without announcing "
+                                        f"them; nothing was written")
+        seen_cursors.add(next_cursor)
         params["cursorMark"] = next_cursor
+    if announced is not None and len(records) != announced:
+        raise IncompleteSearchError(
+            f"Europe PMC announced {announced:,} records for {since} to {until} but delivered {len(records):,}; "
+            f"nothing was written and the window stays unsearched, so the next run asks again")
+    return records

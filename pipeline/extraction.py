@@ -25,6 +25,8 @@ TEXT_FIELDS = ("age_group", "sex", "myositis_type", "antibodies", "malignancy", 
 PATIENT_FIELDS = ("patient_id", *TEXT_FIELDS, *NUMERIC_FIELDS, "treatments", "provenance", "unconfirmed")
 # Fields always stated by construction (the patient's identity and the review's own classification).
 NO_PROVENANCE_NEEDED = ("patient_id", "age_group", "malignancy_type")
+STUDY_TEXT_FIELDS = ("title", "first_author", "journal", "doi", "pmcid", "url", "design", "country",
+                     "language", "evidence_level", "extraction_note", "record_id")
 TREATMENT_FIELDS = ("agent", "target", "detail")
 
 STUDY_COLUMNS = ["study_id", "title", "first_author", "year", "journal", "doi", "pmid", "pmcid", "url", "design",
@@ -76,6 +78,17 @@ def _form_problems(form: Form) -> list[str]:
     if data.get("study_id") != form.path.stem:
         problems.append(f"{form.where('study_id')}: study_id: must equal the file name "
                         f"'{form.path.stem}' ({data.get('study_id')})")
+    for key in STUDY_TEXT_FIELDS:
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            problems.append(f"{form.where(key)}: {key}: must be text, not {type(value).__name__} ({value})")
+    year = data.get("year")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        problems.append(f"{form.where('year')}: year: must be a year like 2012 (or empty when not shown), not "
+                        f"{year!r}")
+    authors = data.get("authors")
+    if authors is not None and not (isinstance(authors, list) and all(isinstance(a, str) for a in authors)):
+        problems.append(f"{form.where('authors')}: authors: must be a list of names ({authors!r})")
     patients = data.get("patients")
     if not isinstance(patients, list) or not patients:
         problems.append(f"{form.where('patients')}: patients: an included study needs at least one patient")
@@ -93,9 +106,28 @@ def _form_problems(form: Form) -> list[str]:
                                 f"or leave a number empty when the source is silent)")
         for key in NUMERIC_FIELDS:
             value = patient.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                      or value != value or value in (float("inf"), float("-inf"))):
                 problems.append(f"{form.where('patients', i, key)}: {key}: not a number ({value})")
+        for key in TEXT_FIELDS:
+            value = patient.get(key)
+            if value is not None and not isinstance(value, str) and not (key == "antibodies" and
+                                                                           isinstance(value, list)):
+                problems.append(f"{form.where('patients', i, key)}: {key}: must be text, not "
+                                f"{type(value).__name__} ({value})")
         provenance = patient.get("provenance") or {}
+        if not isinstance(provenance, dict):
+            problems.append(f"{form.where('patients', i, 'provenance')}: provenance: must be a mapping of "
+                            f"field: where the source states it ({type(provenance).__name__})")
+            provenance = {}
+        treatments = patient.get("treatments")
+        if treatments is not None and not isinstance(treatments, list):
+            problems.append(f"{form.where('patients', i, 'treatments')}: treatments: must be a list of "
+                            f"agent, target, detail ({type(treatments).__name__})")
+        unconfirmed = patient.get("unconfirmed")
+        if unconfirmed is not None and not isinstance(unconfirmed, list):
+            problems.append(f"{form.where('patients', i, 'unconfirmed')}: unconfirmed: must be a list of field "
+                            f"names ({type(unconfirmed).__name__})")
         for key in (*TEXT_FIELDS, *NUMERIC_FIELDS, "treatments"):
             tested_negative = key == "antibodies" and patient.get(key) == []
             if key in NO_PROVENANCE_NEEDED or not (_is_stated(patient.get(key)) or tested_negative):
@@ -103,10 +135,10 @@ def _form_problems(form: Form) -> list[str]:
             if not str(provenance.get(key) or "").strip():
                 problems.append(f"{form.where('patients', i, key)}: {key}: stated value has no provenance "
                                 f"({patient.get(key)})")
-        for key in patient.get("unconfirmed") or []:
+        for key in patient.get("unconfirmed") if isinstance(patient.get("unconfirmed"), list) else []:
             problems.append(f"{form.where('patients', i, 'unconfirmed')}: {key}: machine suggestion not yet "
                             f"confirmed by a reviewer ({patient.get(key)})")
-        for j, treatment in enumerate(patient.get("treatments") or []):
+        for j, treatment in enumerate(treatments if isinstance(treatments, list) else []):
             if not isinstance(treatment, dict):
                 problems.append(f"{form.where('patients', i, 'treatments', j)}: treatments: each treatment is "
                                 f"a mapping of agent, target, detail")
@@ -140,7 +172,8 @@ def compile_tables(extraction_forms: list[Form], appraisal_forms: list[Form]) ->
     study_rows, study_origins, patient_rows, patient_origins, treatment_rows, treatment_origins = [], [], [], [], [], []
     for form in extraction_forms:
         data = form.data
-        patients = [p for p in data.get("patients") or [] if isinstance(p, dict)]
+        listed = data.get("patients")
+        patients = [p for p in listed if isinstance(p, dict)] if isinstance(listed, list) else []
         study_rows.append({
             **{key: data.get(key) for key in STUDY_COLUMNS if key not in ("n_patients", "jbi_yes")},
             "n_patients": len(patients),
@@ -153,7 +186,8 @@ def compile_tables(extraction_forms: list[Form], appraisal_forms: list[Form]) ->
             row["malignancy_type"] = patient.get("malignancy_type") or ""
             patient_rows.append(row)
             patient_origins.append((form, ("patients", i)))
-            for j, treatment in enumerate(patient.get("treatments") or []):
+            given = patient.get("treatments")
+            for j, treatment in enumerate(given if isinstance(given, list) else []):
                 if isinstance(treatment, dict):
                     treatment_rows.append({"patient_id": patient.get("patient_id"), **{
                         key: treatment.get(key) for key in TREATMENT_FIELDS}})

@@ -13,6 +13,9 @@ from .errors import InvalidDataError
 Path_ = tuple[str | int, ...]
 # libyaml's parser when PyYAML was built with it: the same nodes and marks, several times faster.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A form is a few kilobytes; a megabyte is a wrong file, or an attack on the reader.
+MAX_FORM_BYTES = 1 << 20
+MAX_DEPTH = 32
 
 
 @dataclass
@@ -56,10 +59,35 @@ class _StrictLoader(_Loader):
         seen = set()
         for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if key in seen:
+            try:
+                duplicated = key in seen
+            except TypeError:  # a list or mapping as a key
+                raise yaml.constructor.ConstructorError(None, None, "a key must be a plain name, not a list or "
+                                                        "mapping", key_node.start_mark) from None
+            if duplicated:
                 raise yaml.constructor.ConstructorError(None, None, f"duplicated key '{key}'", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep)
+
+
+def _check_tree(root: yaml.Node) -> None:
+    """Forms have no use for anchors and aliases, and an alias bomb expands exponentially in everything that
+    walks the data: refuse any node reached twice, and nesting deeper than any form needs."""
+    seen: set[int] = set()
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            raise yaml.constructor.ConstructorError(None, None, "anchors and aliases (&name, *name) are not "
+                                                    "allowed in forms; write each value out", node.start_mark)
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise yaml.constructor.ConstructorError(None, None, f"nested deeper than {MAX_DEPTH} levels",
+                                                    node.start_mark)
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((child, depth + 1) for pair in node.value for child in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
 
 
 def _construct(node: yaml.Node, here: Path_, lines: dict[Path_, int], loader) -> Any:
@@ -80,13 +108,35 @@ def _construct(node: yaml.Node, here: Path_, lines: dict[Path_, int], loader) ->
     return loader.construct_object(node)
 
 
-def read_form(path: Path) -> Form:
+def _load(text: str) -> Any:
+    loader = _StrictLoader(text)
     try:
-        text = path.read_text(encoding="utf-8")
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_tree(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def read_form(path: Path) -> Form:
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidDataError([f"{path}:1: file: not a regular file"])
+    with path.open("rb") as stream:
+        data = stream.read(MAX_FORM_BYTES + 1)
+    if len(data) > MAX_FORM_BYTES:
+        raise InvalidDataError([f"{path}:1: file: larger than {MAX_FORM_BYTES >> 10} KiB; a form is a few "
+                                f"kilobytes (is this the right file?)"])
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidDataError([f"{path}:1: file: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)
+        data = _load(text)
+    except RecursionError:
+        raise InvalidDataError([f"{path}:1: file: nested too deeply to read"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark else 1

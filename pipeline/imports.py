@@ -23,9 +23,12 @@ from urllib.parse import unquote
 
 import rispy
 from Bio import Medline
+from pybtex.backends.plaintext import Backend as PlainTextBackend
+from pybtex.richtext import Text
 
 from .dedupe import normalise_doi, normalise_text
-from .errors import InvalidDataError, ReviewError
+from .errors import InvalidDataError
+from .identifiers import check_source_name
 from .records import Record
 from .tabular import numbered_rows
 
@@ -36,7 +39,8 @@ EXTENSIONS = {".ris": "ris", ".nbib": "medline", ".medline": "medline", ".bib": 
               ".csv": "csv"}
 YEAR_RANGE = (1600, 2100)
 
-SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Exports of a whole database run to a few hundred MB; more means the wrong file (or /dev/zero).
+MAX_IMPORT_BYTES = 1 << 30
 YEAR = re.compile(r"^(\d{4})(?:\D.*)?$")  # 2012, 2012///, 2012/05/03/, 2012 May 3, 2012-05-03
 DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
 DOI_URL = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.I)
@@ -49,6 +53,7 @@ MEDLINE_TAG_LINE = re.compile(r"^[A-Z][A-Z0-9 ]{3}-(?: |$)")
 BIBTEX_START = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(]", re.M)
 BIBTEX_ENTRY = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(][ \t]*([^,\s{}()]+)[ \t]*,", re.M)
 NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+_PLAIN_TEXT = PlainTextBackend()
 
 CSV_COLUMNS = {"title": "title", "abstract": "abstract", "authors": "authors", "author": "authors",
                "journal": "journal", "source title": "journal", "year": "year", "publication year": "year",
@@ -106,11 +111,12 @@ class _Identity(dict):
 
 
 class _NumberedRisParser(rispy.RisParser):
-    """rispy's parser, also remembering the line where each entry starts. An entry not closed with ER
-    before the next TY or the end of the file is kept (some exporters drop the last ER)."""
+    """rispy's parser, also remembering the line where each entry starts and which entries were never
+    closed with ER (a truncated download ends that way)."""
 
     def parse_numbered(self, lines: Iterable[str]) -> list[tuple[int, dict]]:
         entries: list[tuple[int, dict]] = []
+        self.unclosed: list[int] = []
         entry: dict | None = None
         start = 0
         last_tag = None
@@ -121,6 +127,7 @@ class _NumberedRisParser(rispy.RisParser):
             if tag == self.START_TAG:
                 if entry is not None:
                     entries.append((start, entry))
+                    self.unclosed.append(start)
                 entry, start, last_tag = {}, number, self.START_TAG
                 self._add_tag(entry, tag, content)
             elif entry is None:
@@ -135,6 +142,7 @@ class _NumberedRisParser(rispy.RisParser):
                 last_tag = tag
         if entry is not None:
             entries.append((start, entry))
+            self.unclosed.append(start)
         return entries
 
 
@@ -161,7 +169,7 @@ def _field_readers(entry: dict):
 def read_ris(path: Path, source: str) -> list[Record]:
     """RIS as Embase, Scopus, Web of Science, Ovid and reference managers write it."""
     path = Path(path)
-    _check_source(source)
+    check_source_name(source)
     text = _read_text(path)
     parser = _NumberedRisParser(mapping=_Identity(), list_tags=[*rispy.LIST_TYPE_TAGS, "N1", "M1"],
                                 skip_unknown_tags=False)
@@ -169,7 +177,9 @@ def read_ris(path: Path, source: str) -> list[Record]:
     if not entries:
         raise InvalidDataError([f"{path}:1: format: no RIS entries, expected 'TY  -' lines "
                                 f"({_first_line(text)})"])
-    records, problems = [], []
+    records = []
+    problems = [f"{path}:{line}: ER: the entry starting here is not closed with 'ER  -' (a truncated export?); "
+                f"export again, or add the ER line if the entry is complete ()" for line in parser.unclosed]
     for line, entry in entries:
         where = f"{path}:{line}"
 
@@ -234,7 +244,7 @@ def read_ris(path: Path, source: str) -> list[Record]:
 def read_medline(path: Path, source: str) -> list[Record]:
     """PubMed's MEDLINE format (the .nbib file of 'Send to: Citation manager'), parsed by Bio.Medline."""
     path = Path(path)
-    _check_source(source)
+    check_source_name(source)
     text = _read_text(path)
     blocks: list[tuple[int, list[str]]] = []
     problems = []
@@ -298,19 +308,19 @@ def read_bibtex(path: Path, source: str) -> list[Record]:
     from pybtex.exceptions import PybtexError
 
     path = Path(path)
-    _check_source(source)
+    check_source_name(source)
     text = _read_text(path)
     entry_lines: dict[str, int] = {}
-    for match in BIBTEX_ENTRY.finditer(text):
-        if match.group(1).lower() not in ("comment", "string", "preamble"):
-            entry_lines.setdefault(match.group(2).lower(), text.count("\n", 0, match.start()) + 1)
+    starts = _entry_starts(text)
+    for line, kind, key in starts:
+        if kind.lower() not in ("comment", "string", "preamble"):
+            entry_lines.setdefault(key.lower(), line)
     try:
         data = parse_string(text, "bibtex")
     except PybtexError as exc:
         line = getattr(exc, "lineno", None)
         if line is None and (match := re.search(r"repeated bibliography entry: (\S+)", str(exc))):
-            positions = [text.count("\n", 0, m.start()) + 1 for m in BIBTEX_ENTRY.finditer(text)
-                         if m.group(2).lower() == match.group(1).lower()]
+            positions = [line for line, _kind, key in starts if key.lower() == match.group(1).lower()]
             line = positions[-1] if positions else None
         raise InvalidDataError([f"{path}:{line or 1}: syntax: {exc}"]) from None
     if not data.entries:
@@ -362,6 +372,16 @@ def read_bibtex(path: Path, source: str) -> list[Record]:
     return _with_ids(records, source)
 
 
+def _entry_starts(text: str) -> list[tuple[int, str, str]]:
+    """(line, entry type, key) of every `@type{key,`, counting lines once through the text."""
+    starts, line, position = [], 1, 0
+    for match in BIBTEX_ENTRY.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        starts.append((line, match.group(1), match.group(2)))
+    return starts
+
+
 def _bibtex_person(person) -> str:
     last = _latex_text(" ".join(person.prelast_names + person.last_names))
     given = _latex_text(" ".join(person.first_names + person.middle_names))
@@ -371,9 +391,7 @@ def _bibtex_person(person) -> str:
 def _latex_text(value: str) -> str:
     """LaTeX markup as plain text: {\\"u} -> ü, {DNA} -> DNA, \\& -> &, -- -> en dash."""
     try:
-        from pybtex.richtext import Text
-
-        text = Text.from_latex(value).render_as("text")
+        text = Text.from_latex(value).render(_PLAIN_TEXT)  # render_as() looks the backend up per call: slow
     except Exception:  # malformed markup: keep the text, drop the braces
         text = _strip_braces(value)
     return _clean(text.replace("\xa0", " "))
@@ -390,7 +408,7 @@ def read_csv_records(path: Path, source: str) -> list[Record]:
     abstract, authors (separated by ';'), journal, year, doi, pmid, pmcid, url, language. Other columns are
     ignored."""
     path = Path(path)
-    _check_source(source)
+    check_source_name(source)
     text = _read_text(path)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -454,19 +472,22 @@ def _csv_column(name: str) -> str:
 
 # ---------------------------------------------------------------- shared helpers
 
-def _check_source(source: str) -> None:
-    if not isinstance(source, str) or not SOURCE_NAME.match(source):
-        raise ReviewError(f"source name must be letters, digits, '.', '_' or '-' ({source!r})")
-
-
 def _read_text(path: Path) -> str:
     """The file as text with a leading BOM removed and every line ending turned into \\n."""
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidDataError([f"{path}:1: file: is a folder, not a file ()"])
+    if path.exists() and not path.is_file():
+        raise InvalidDataError([f"{path}:1: file: not a regular file (a device or a pipe); export to a file "
+                                f"and import that ()"])
     try:
-        data = Path(path).read_bytes()
+        with path.open("rb") as stream:
+            data = stream.read(MAX_IMPORT_BYTES + 1)
     except FileNotFoundError:
         raise InvalidDataError([f"{path}:1: file: not found ()"]) from None
-    except IsADirectoryError:
-        raise InvalidDataError([f"{path}:1: file: is a folder, not a file ()"]) from None
+    if len(data) > MAX_IMPORT_BYTES:
+        raise InvalidDataError([f"{path}:1: file: larger than {MAX_IMPORT_BYTES >> 20} MiB; split the export "
+                                f"into smaller files ()"])
     bom = b"\xef\xbb\xbf"
     body = data[len(bom):] if data.startswith(bom) else data
     try:

@@ -30,8 +30,13 @@ def files_digest(paths: list[Path], root: Path) -> str:
     return digest.hexdigest()
 
 
+def _derived_or_transient(relative: Path) -> bool:
+    """data/processed is derived; dot-files are staging folders and temporary files of a running build."""
+    return "processed" in relative.parts or any(part.startswith(".") for part in relative.parts)
+
+
 def input_files(root: Path) -> list[Path]:
     """The review's inputs: curated data (not the derived data/processed), config, bibliography."""
     root = Path(root)
-    data = [p for p in (root / "data").rglob("*") if p.is_file() and "processed" not in p.relative_to(root).parts]
+    data = [p for p in (root / "data").rglob("*") if p.is_file() and not _derived_or_transient(p.relative_to(root))]
     return data + [p for p in (root / "review.toml", root / "references.bib") if p.exists()]

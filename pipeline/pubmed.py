@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import IO, Any
 
-from .errors import ReviewError
+from .errors import IncompleteSearchError, ReviewError
 from .http import PoliteClient
 from .records import Record
 
@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 DEFAULT_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 DEFAULT_EMAIL = "lsr-review@example.org"
 TOOL = "dm-ns-living-review"
+# One run takes at most this many records per source and window; a larger count means the query or the window
+# is wrong (or the server is), and thousands of requests would not fix it.
+MAX_RECORDS = 100_000
+BATCH_SIZE = 200
 Progress = Callable[[int, int], object]
 
 
@@ -63,6 +67,9 @@ def esearch(client: PoliteClient, term: str, mindate: date, maxdate: date) -> tu
         count = int(result["count"])
     except ValueError:
         raise ReviewError(f"PubMed esearch count is not a number: {result['count']!r}") from None
+    if not 0 <= count <= MAX_RECORDS:
+        raise ReviewError(f"PubMed esearch announced {count:,} records for {mindate} to {maxdate}, more than the "
+                          f"{MAX_RECORDS:,} one run takes; narrow the query or the date window")
     return count, str(result["webenv"]), str(result["querykey"])
 
 
@@ -193,15 +200,17 @@ def parse_pubmed_xml(stream: IO[bytes] | str | os.PathLike[str], name: str | Non
 
 def search_pubmed(term: str, since: date, until: date, client: PoliteClient | None = None,
                   progress: Progress | None = None) -> list[Record]:
-    """Every PubMed record whose Entrez date falls in [since, until]."""
+    """Every PubMed record whose Entrez date falls in [since, until], or an error: a window counts as searched
+    only when efetch delivered exactly the records esearch announced."""
     client = client or pubmed_client()
     count, webenv, query_key = esearch(client, term, since, until)
     records: list[Record] = []
-    batch_size = 200
-    for number, batch in enumerate(efetch_batches(client, webenv, query_key, count, batch_size)):
-        records.extend(parse_pubmed_xml(io.BytesIO(batch), f"efetch batch at retstart {number * batch_size}"))
+    for number, batch in enumerate(efetch_batches(client, webenv, query_key, count, BATCH_SIZE)):
+        records.extend(parse_pubmed_xml(io.BytesIO(batch), f"efetch batch at retstart {number * BATCH_SIZE}"))
         if progress:
             progress(len(records), count)
     if len(records) != count:
-        log.warning("PubMed esearch counted %d records but efetch returned %d", count, len(records))
+        raise IncompleteSearchError(
+            f"PubMed esearch announced {count:,} records for {since} to {until} but efetch returned "
+            f"{len(records):,}; nothing was written and the window stays unsearched, so the next run asks again")
     return records

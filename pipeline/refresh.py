@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 from .atomic import write_text_atomic
 from .catalog import Catalog
-from .lock import run_lock
+from .lock import project_lock
 from .provenance import input_files
-from .versions import VERSIONS_FILE, Version, read_versions, versions_json
+from .versions import VERSIONS_FILE, Version, read_versions, table_changes, table_digests, versions_json
 
 if TYPE_CHECKING:  # the no-change path must not pay for pandas, papermill and friends
     from .validate import ReviewData
@@ -45,7 +45,7 @@ def _sha(path: Path) -> str:
 def method_files(root: Path) -> list[Path]:
     """What decides how the evidence is analysed and shown: notebooks, config, protocol, claims, code."""
     root = Path(root)
-    files = [*sorted((root / "notebooks").glob("*.ipynb")), *sorted((root / "pipeline").glob("*.py"))]
+    files = [*sorted((root / "notebooks").glob("*.ipynb")), *sorted((root / "pipeline").rglob("*.py"))]
     return files + [p for p in (root / "review.toml", root / "PROTOCOL.md", root / "data" / "claims.yaml") if p.exists()]
 
 
@@ -80,13 +80,15 @@ def result_numbers(data: ReviewData) -> dict[str, float]:
 
 
 def next_version(previous: Version | None, data: ReviewData, methods: dict[str, str], digest: str, date: str,
-                 how: str) -> Version | None:
-    """The version to publish, or None when neither results nor methods changed since `previous`."""
+                 how: str, tables: dict[str, bytes], previous_tables: dict[str, bytes] | None = None) -> Version | None:
+    """The version to publish, or None when no published value and no method changed since `previous`.
+    `previous_tables` are the tables `previous` published (to say which values moved)."""
     studies = sorted(data.tidy.studies.study_id)
     numbers = result_numbers(data)
+    digests = table_digests(tables)
     if previous is None:
         return Version(1, date, f"{how}: first publication", digest, studies, numbers, studies_added=studies,
-                       method_files=methods)
+                       method_files=methods, tables=digests)
     added = sorted(set(studies) - set(previous.studies))
     removed = sorted(set(previous.studies) - set(studies))
     moved = {name: [previous.numbers.get(name, 0), value] for name, value in numbers.items()
@@ -94,13 +96,27 @@ def next_version(previous: Version | None, data: ReviewData, methods: dict[str, 
     moved.update({name: [value, 0] for name, value in previous.numbers.items() if name not in numbers and value})
     changed_methods = sorted(name for name in set(methods) | set(previous.method_files)
                              if methods.get(name) != previous.method_files.get(name))
-    if not (added or removed or moved or changed_methods):
+    if previous_tables:
+        values = table_changes(previous_tables, tables)
+    else:  # the previous version's folder is gone: say which tables differ
+        values = [f"{name} changed" for name in sorted(set(digests) | set(previous.tables))
+                  if previous.tables and digests.get(name) != previous.tables.get(name)]
+    if not (added or removed or moved or changed_methods or values):
         return None
     reasons = [r for r, present in (("new or removed studies", added or removed), ("numbers changed", moved),
+                                    ("values changed", values and not (added or removed or moved)),
                                     ("methods changed", changed_methods)) if present]
     return Version(previous.number + 1, date, f"{how}: {', '.join(reasons)}", digest, studies, numbers,
                    studies_added=added, studies_removed=removed, numbers_moved=moved,
-                   methods_changed=changed_methods, previous=previous.number, method_files=methods)
+                   methods_changed=changed_methods, previous=previous.number, method_files=methods,
+                   tables=digests, values_changed=values)
+
+
+def published_tables(reports: Path, version: Version | None) -> dict[str, bytes]:
+    folder = reports / version.folder / "data" if version is not None else None
+    if folder is None or not folder.is_dir():
+        return {}
+    return {path.name: path.read_bytes() for path in sorted(folder.glob("*.csv"))}
 
 
 def _point_latest(reports: Path, folder: str) -> None:
@@ -114,16 +130,12 @@ def _point_latest(reports: Path, folder: str) -> None:
     os.replace(temporary, latest)
 
 
-def _clean_leftovers(reports: Path, versions: list[Version]) -> None:
-    """What a killed run leaves: half-built staging folders and version folders never recorded."""
+def _clean_unrecorded(reports: Path, versions: list[Version]) -> None:
+    """Version folders a killed run built but never recorded (staging debris goes with the project lock)."""
     recorded = {ver.folder for ver in versions}
-    for path in reports.glob(".*.building-*"):
-        shutil.rmtree(path, ignore_errors=True)
     for path in reports.glob("v[0-9]*"):
-        if path.is_dir() and path.name not in recorded:
+        if path.is_dir() and not path.is_symlink() and path.name not in recorded:
             shutil.rmtree(path, ignore_errors=True)
-    for path in reports.glob(".latest.*.tmp"):
-        path.unlink(missing_ok=True)
 
 
 def versions_index(versions: list[Version]) -> str:
@@ -156,9 +168,9 @@ def refresh(root: Path, online: bool = False, search: Callable[[Catalog], int] |
             progress: Callable[[str], None] = lambda name: None) -> Outcome:
     catalog = Catalog(Path(root).resolve())
     reports = catalog.reports
-    with run_lock(reports / ".lock"):
+    with project_lock(catalog):
         versions = read_versions(catalog.root)
-        _clean_leftovers(reports, versions)
+        _clean_unrecorded(reports, versions)
         how = "scheduled refresh" if os.environ.get("GITHUB_EVENT_NAME") == "schedule" else "manual refresh"
         if online:
             if search is None:
@@ -173,14 +185,15 @@ def refresh(root: Path, online: bool = False, search: Callable[[Catalog], int] |
 
         from .build import build
         from .queue import write_queue
-        from .validate import load_review_data
+        from .validate import load_review_data, tables_csv
 
         waiting = write_queue(catalog)
         digest = input_digest(catalog.root)  # the queue file is an input too
         data = load_review_data(catalog)
         methods = {p.relative_to(catalog.root).as_posix(): _sha(p) for p in method_files(catalog.root)}
-        version = next_version(versions[-1] if versions else None, data, methods, digest,
-                               clock().strftime("%Y-%m-%d"), how)
+        previous = versions[-1] if versions else None
+        version = next_version(previous, data, methods, digest, clock().strftime("%Y-%m-%d"), how,
+                               tables_csv(data.tables), published_tables(reports, previous))
         new_state = json.dumps({"digest": digest, "waiting": waiting})
         if version is None:
             write_text_atomic(state_path, new_state)

@@ -158,7 +158,7 @@ PAGE = """<!DOCTYPE html>
 <div class="layout">
 <header class="masthead">
 <h1>{title}</h1>
-<p>Version {version} · built {built}</p>
+<p>{version} · built {built}</p>
 <p>Parameters: {parameters}</p>
 </header>
 {toc}

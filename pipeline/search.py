@@ -18,6 +18,8 @@ from .atomic import write_bytes_atomic
 from .catalog import Catalog
 from .config import load_config
 from .errors import ReviewError
+from .identifiers import check_source_name
+from .lock import project_lock
 from .records import SEARCH_LOG_COLUMNS, Record, read_all_records, read_search_log, write_snapshot
 from .tabular import csv_bytes
 
@@ -80,6 +82,11 @@ def search_online(catalog: Catalog, fetchers: dict[str, Fetcher] | None = None,
     """Query each live source for records added since its last successful search; write what is new."""
     config = load_config(catalog.root)
     fetchers = fetchers if fetchers is not None else default_fetchers()
+    with project_lock(catalog):
+        return _search_online(catalog, config, fetchers, clock)
+
+
+def _search_online(catalog: Catalog, config, fetchers: dict[str, Fetcher], clock) -> list[RunSummary]:
     log = read_search_log(catalog.search_log)
     seen = set(read_all_records(catalog.raw, log).record_id)
     today = clock().date()
@@ -116,18 +123,25 @@ def import_file(catalog: Catalog, path: Path, source: str, fmt: str | None = Non
     from .imports import read_export
 
     path = Path(path)
+    check_source_name(source)
+    configured = load_config(catalog.root).sources.get(source)
+    if configured is not None and configured.kind != "import":
+        raise ReviewError(f"--source {source} is the review's {configured.label} ({configured.kind}); imports go "
+                          f"under a source name of their own (e.g. embase, scopus), never into another source's "
+                          f"raw folder")
     if not path.exists():
         raise ReviewError(f"{path}: no such file")
-    records = read_export(path, source, fmt)
-    log = read_search_log(catalog.search_log)
-    seen = set(read_all_records(catalog.raw, log).record_id)
-    fresh = _new_only(records, seen)
-    today = clock().date()
-    run_id = _run_id(catalog, source, today)
-    relative = write_snapshot(catalog.raw, source, run_id, fresh)
-    shutil.copyfile(path, catalog.raw / source / run_id / f"original{path.suffix}")
-    _append_log(catalog, [{"run_id": run_id, "source": source, "run_at": clock().strftime("%Y-%m-%dT%H:%M:%SZ"),
-                           "query": f"import of {path.name}", "date_from": "", "date_to": today.isoformat(),
-                           "n_results": len(records), "n_new": len(fresh), "file": relative,
-                           "note": "file export imported by lsr import"}])
+    records = read_export(path, source, fmt)  # every problem is found before anything is written
+    with project_lock(catalog):
+        log = read_search_log(catalog.search_log)
+        seen = set(read_all_records(catalog.raw, log).record_id)
+        fresh = _new_only(records, seen)
+        today = clock().date()
+        run_id = _run_id(catalog, source, today)
+        relative = write_snapshot(catalog.raw, source, run_id, fresh)
+        shutil.copyfile(path, catalog.raw / source / run_id / f"original{path.suffix}")
+        _append_log(catalog, [{"run_id": run_id, "source": source,
+                               "run_at": clock().strftime("%Y-%m-%dT%H:%M:%SZ"), "query": f"import of {path.name}",
+                               "date_from": "", "date_to": today.isoformat(), "n_results": len(records),
+                               "n_new": len(fresh), "file": relative, "note": "file export imported by lsr import"}])
     return RunSummary(source, len(records), len(fresh), True)

@@ -39,6 +39,9 @@ def read_csv_strict(path: Path, required: tuple[str, ...]) -> list[tuple[int, di
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise InvalidDataError([f"{path}:{line}: file: not UTF-8 text (byte {exc.start})"]) from None
+    if "\x00" in text:  # Python's csv reads NUL bytes as text; a ledger never holds one
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InvalidDataError([f"{path}:{line}: row: holds a NUL byte (a damaged file?)"])
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)

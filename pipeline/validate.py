@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .catalog import Catalog
-from .citations import load_bibliography
+from .citations import bibliography_problems, load_bibliography
 from .config import load_config
 from .context import read_cohorts
 from .dedupe import link_duplicates, record_keys
@@ -64,6 +64,7 @@ def load_review_data(catalog: Catalog, previous_studies: int = 0, previous_repor
 
     try:
         bibliography = load_bibliography(catalog.bibliography)
+        problems.extend(bibliography_problems(catalog.bibliography, bibliography))
     except ReviewError as exc:
         problems.append(f"{catalog.bibliography}:1: file: {exc}")
         bibliography = None

@@ -61,8 +61,10 @@ def unconfirmed_suggestions(project_root: str | Path) -> pd.DataFrame:
     rows = []
     for path in sorted((Path(project_root) / "data" / "extraction").glob("*.yaml")):
         form = read_form(path)
-        for i, patient in enumerate(form.data.get("patients") or []):
-            for field in patient.get("unconfirmed") or []:
+        listed = form.data.get("patients")
+        for i, patient in enumerate(listed if isinstance(listed, list) else []):
+            pending = patient.get("unconfirmed") if isinstance(patient, dict) else None
+            for field in pending if isinstance(pending, list) else []:
                 rows.append({"form": f"{path.name}:{form.line('patients', i, field)}", "patient": patient.get("patient_id"),
                              "field": field, "suggested value": str(patient.get(field, patient.get("treatments")))})
     return pd.DataFrame(rows, columns=["form", "patient", "field", "suggested value"])

@@ -37,7 +37,7 @@ def test_report_has_every_section_and_a_table_of_contents(committed_report):
         assert f'id="{section}"' in page, section
         assert f'href="#{section}"' in page, section
     assert re.search(r"<title>[^<]*Dermatomyositis", page)
-    assert "Version " in page and "built " in page
+    assert "Draft build, not a published version" in page and "built " in page
 
 
 def test_every_citation_resolves_to_a_bibliography_entry(committed_report):

@@ -142,10 +142,20 @@ def test_ris_y1_is_used_when_py_is_missing_and_a2_editors_are_ignored(tmp_path):
     assert (record.year, record.authors, record.journal) == (2015, ["Testperson A"], "Fix J")
 
 
-def test_ris_entry_without_er_is_kept_and_text_outside_entries_is_ignored(tmp_path):
+def test_ris_text_outside_entries_is_ignored(tmp_path):
     path = write(tmp_path, "open.ris", "Exported by a fixture tool\n\nTY  - JOUR\nTI  - Test case: first fixture\n"
-                                       "TY  - JOUR\nTI  - Test case: second fixture\n")
+                                       "ER  - \nTY  - JOUR\nTI  - Test case: second fixture\nER  - \n")
     assert [r.title for r in read_ris(path, "t")] == ["Test case: first fixture", "Test case: second fixture"]
+
+
+def test_ris_entries_not_closed_with_er_are_refused_with_their_lines(tmp_path):
+    # A download cut off mid-file ends in an open entry: importing it silently would lose records unnoticed.
+    path = write(tmp_path, "cut.ris", "TY  - JOUR\nTI  - Test case: first fixture\n"
+                                      "TY  - JOUR\nTI  - Test case: second fixture\nER  - \n"
+                                      "TY  - JOUR\nTI  - Test case: third fixture\n")
+    with pytest.raises(InvalidDataError) as caught:
+        read_ris(path, "t")
+    assert [p.split(": ER:")[0] for p in caught.value.problems] == [f"{path}:1", f"{path}:6"]
 
 
 def test_the_same_key_twice_in_one_file_gets_a_numbered_id(tmp_path):

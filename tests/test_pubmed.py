@@ -168,7 +168,8 @@ def test_api_key_is_redacted_from_connection_errors(fake, monkeypatch, log_text)
     with pytest.raises(SourceUnreachableError, match="ConnectionError") as caught:
         pubmed.esearch(client(fake, max_tries=3), "x", SINCE, UNTIL)
     shown = "".join(traceback.format_exception(caught.value))
-    assert f"127.0.0.1:{port}" in shown and "api_key=***" in shown and API_KEY not in shown
+    assert f"127.0.0.1:{port}" in shown and "esearch.fcgi?..." in shown and API_KEY not in shown
+    assert "mindate" not in shown  # the query string is left out of every retry message
     assert API_KEY not in log_text()
     assert fake.sleeps == [1.0, 2.0]
 
@@ -181,11 +182,13 @@ def test_429_honours_retry_after(server, fake):
     assert fake.sleeps == [2.0]
 
 
-def test_429_retry_after_is_capped_at_a_minute(server, fake):
-    server.expect_oneshot_request("/esearch.fcgi").respond_with_data("", status=429, headers={"Retry-After": "3600"})
+def test_429_retry_after_beyond_a_minute_gives_up_at_once_and_says_so(server, fake):
+    server.expect_oneshot_request("/esearch.fcgi").respond_with_data("", status=429, headers={"Retry-After": "100000"})
     server.expect_request("/esearch.fcgi").respond_with_json(esearch_json(1))
-    pubmed.esearch(client(fake), "x", SINCE, UNTIL)
-    assert fake.sleeps == [60.0]
+    with pytest.raises(SourceUnreachableError, match="asks us to wait 100000 s.*longer than the 60 s"):
+        pubmed.esearch(client(fake), "x", SINCE, UNTIL)
+    assert fake.sleeps == []  # no waiting at all, and one request only
+    assert len(requests_to(server, "/esearch.fcgi")) == 1
 
 
 def test_500_then_success(server, fake):

@@ -69,17 +69,19 @@ def test_refresh_publishes_once_then_does_nothing_then_versions_a_new_study(proj
 
 
 def test_a_second_run_gets_the_lock_error_and_a_stale_lock_is_taken_over(project):
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    lock = project / ".lsr.lock"
+    holder = subprocess.Popen([sys.executable, "-c", "import time; from pipeline.lock import run_lock\n"
+                               f"with run_lock({str(lock)!r}):\n    print('held', flush=True); time.sleep(30)"],
+                              cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
-        lock = project / "reports" / ".lock"
-        lock.parent.mkdir(parents=True)
-        lock.write_text(str(sleeper.pid))
-        with pytest.raises(LockHeldError, match=f"process {sleeper.pid}"):
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockHeldError, match=f"process {holder.pid}"):
             refresh(project)
     finally:
-        sleeper.kill()
-        sleeper.wait()
-    assert refresh(project).code == 0  # the holder is dead: its lock is stale and taken over
+        holder.kill()  # SIGKILL: the holder cannot clean up, the kernel drops its lock
+        holder.wait()
+    assert lock.exists()  # a stale lock file, owned by a dead process
+    assert refresh(project).code == 0  # taken over
     assert not lock.exists()
     with run_lock(lock):
         result = subprocess.run([sys.executable, "-m", "pipeline.cli", "refresh"], cwd=project,
