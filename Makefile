@@ -34,7 +34,7 @@ bench: $(STAMP)
 
 ## screenshot: render the top of the report to docs/report-top.png (needs Debian's chromium)
 screenshot: $(STAMP)
-	$(BIN)/python -m pipeline.screenshot reports/latest/index.html docs/report-top.png
+	$(BIN)/python -m pipeline.report.screenshot reports/latest/index.html docs/report-top.png
 
 clean-venv:
 	rm -rf $(VENV)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import gc
 import math
-import random
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -52,8 +52,7 @@ def peak_memory(run: Callable[[], object]) -> tuple[object, int]:
 
 
 def bench_build(work: Path) -> tuple[list[str], dict]:
-    from pipeline.build import build
-    from pipeline.catalog import NOTEBOOKS
+    from pipeline.report.build import NOTEBOOKS, build
 
     from .generate import scaled_project
 
@@ -96,7 +95,7 @@ def bench_refresh(work: Path, full_build: dict) -> list[str]:
 
 PEAK_SCRIPT = """
 import resource, sys, time
-from pipeline.pubmed import parse_pubmed_xml
+from pipeline.search.pubmed import parse_pubmed_xml
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
 with open(sys.argv[1], 'rb') as stream:
@@ -108,7 +107,7 @@ print(n, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).r
 def bench_parse(work: Path) -> list[str]:
     from Bio import Entrez
 
-    from pipeline.pubmed import parse_pubmed_xml
+    from pipeline.search.pubmed import parse_pubmed_xml
 
     from .generate import pubmed_xml
 
@@ -166,7 +165,7 @@ def bench_parse(work: Path) -> list[str]:
 
 
 def bench_dedupe() -> list[str]:
-    from pipeline.dedupe import link_duplicates, record_keys
+    from pipeline.search.dedupe import link_duplicates, record_keys
 
     from .generate import records_with_duplicates
 
@@ -193,7 +192,7 @@ def bench_dedupe() -> list[str]:
 
 
 def bench_growth(work: Path, base: dict) -> list[str]:
-    from pipeline.build import build
+    from pipeline.report.build import build
 
     from .generate import scaled_project
 
@@ -220,7 +219,7 @@ def bench_politeness() -> list[str]:
     from pytest_httpserver import HTTPServer
     from werkzeug import Request, Response
 
-    from pipeline import pubmed
+    from pipeline.search import pubmed
 
     from .generate import DOCTYPE, _article
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.records import Record
+from pipeline.search.records import Record
 
 DOCTYPE = ('<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January '
            '2024//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_240101.dtd">\n')

@@ -1,6 +1,6 @@
 """A living systematic review pipeline: search -> dedupe -> screen -> extract -> analyse -> report."""
 
-from .secrets import redact_log_records
+from pipeline.core.secrets import redact_log_records
 
 __version__ = "0.1.0"
 

@@ -9,10 +9,10 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import __version__
-from .config import PARAMETER_HELP, load_config, parse_override
-from .errors import InvalidDataError, ReviewError
-from .secrets import RedactingStream
+from pipeline import __version__
+from pipeline.core.config import PARAMETER_HELP, load_config, parse_override
+from pipeline.core.errors import InvalidDataError, ReviewError
+from pipeline.core.secrets import RedactingStream
 
 EXIT_CODES = """exit codes:
   0  done (or nothing to do)
@@ -30,7 +30,7 @@ def _parameters_help() -> str:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .build import build
+    from pipeline.report.build import build
 
     root = Path(args.root)
     defaults = load_config(root).parameters
@@ -46,8 +46,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .catalog import Catalog
-    from .validate import load_review_data
+    from pipeline.catalog import Catalog, load_review_data
 
     data = load_review_data(Catalog(Path(args.root).resolve()))
     tidy = data.tidy
@@ -57,7 +56,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    from .refresh import refresh
+    from pipeline.living.refresh import refresh
 
     outcome = refresh(Path(args.root), online=args.online,
                       progress=(lambda name: print(f"running {name}", file=sys.stderr)))
@@ -66,9 +65,10 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _screen(args: argparse.Namespace) -> int:
-    from .catalog import Catalog
-    from .records import read_all_records, read_search_log
-    from .screening import agreement, conflicts, read_ledger
+    from pipeline.catalog import Catalog
+    from pipeline.screen.agreement import agreement
+    from pipeline.screen.ledger import conflicts, read_ledger
+    from pipeline.search.records import read_all_records, read_search_log
 
     catalog = Catalog(Path(args.root).resolve())
     records = read_all_records(catalog.raw, read_search_log(catalog.search_log))
@@ -86,8 +86,8 @@ def _screen(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from .catalog import Catalog
-    from .lock import project_lock
+    from pipeline.catalog import Catalog
+    from pipeline.core.lock import project_lock
 
     catalog = Catalog(Path(args.root).resolve())
     with project_lock(catalog):
@@ -95,14 +95,14 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _search_locked(args: argparse.Namespace, catalog) -> int:
-    from .queue import write_queue
-    from .records import read_all_records, read_search_log
-    from .validate import canonical_links
+    from pipeline.screen.queue import write_queue
+    from pipeline.search.dedupe import canonical_links
+    from pipeline.search.records import read_all_records, read_search_log
 
     if args.online:
         from tqdm import tqdm
 
-        from .search import default_fetchers, search_online
+        from pipeline.search.run import default_fetchers, search_online
 
         bars = []
 
@@ -134,11 +134,10 @@ def _search_locked(args: argparse.Namespace, catalog) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from .catalog import Catalog
-    from .queue import write_queue
-    from .search import import_file
-
-    from .lock import project_lock
+    from pipeline.catalog import Catalog
+    from pipeline.core.lock import project_lock
+    from pipeline.screen.queue import write_queue
+    from pipeline.search.run import import_file
 
     catalog = Catalog(Path(args.root).resolve())
     with project_lock(catalog):
@@ -150,17 +149,17 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    from .atomic import write_text_atomic
-    from .catalog import Catalog
-    from .forms import dump_form
-    from .identifiers import check_study_id, inside
-    from .lock import project_lock
-    from .records import read_all_records, read_search_log
-    from .suggest import form_from_suggestion, suggest
+    from pipeline.catalog import Catalog
+    from pipeline.core.atomic import write_text_atomic
+    from pipeline.core.forms import dump_form
+    from pipeline.core.identifiers import check_study_id, inside
+    from pipeline.core.lock import project_lock
+    from pipeline.extract.suggest import form_from_suggestion, suggest
+    from pipeline.search.records import read_all_records, read_search_log
 
     catalog = Catalog(Path(args.root).resolve())
     if args.evaluate:
-        from .workbench import suggestion_accuracy
+        from pipeline.workbench import suggestion_accuracy
 
         print(suggestion_accuracy(catalog.root).to_string(index=False))
         return 0

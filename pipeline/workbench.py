@@ -8,13 +8,14 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML
 
-from .catalog import Catalog
-from .errors import InvalidDataError
-from .forms import read_form
-from .queue import highlight, queue_frame, recall_at, scored_records
-from .records import read_all_records, read_search_log
-from .screening import agreement, conflicts, final_decisions, read_ledger
-from .validate import canonical_links, load_review_data
+from pipeline.catalog import Catalog, load_review_data
+from pipeline.core.errors import InvalidDataError
+from pipeline.core.forms import read_form
+from pipeline.screen.agreement import agreement
+from pipeline.screen.ledger import conflicts, final_decisions, read_ledger
+from pipeline.screen.queue import highlight, queue_frame, recall_at, scored_records
+from pipeline.search.dedupe import canonical_links
+from pipeline.search.records import read_all_records, read_search_log
 
 
 def screening_state(project_root: str | Path):
@@ -72,7 +73,7 @@ def unconfirmed_suggestions(project_root: str | Path) -> pd.DataFrame:
 
 def suggestion_accuracy(project_root: str | Path) -> pd.DataFrame:
     """Precision and recall of the machine suggestions per field, against the reviewers' final values."""
-    from .suggest import evaluate
+    from pipeline.extract.suggest import evaluate
 
     catalog = Catalog(Path(project_root).resolve())
     data = load_review_data(catalog)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build import build
+from pipeline.report.build import build
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

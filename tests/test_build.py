@@ -9,9 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from pipeline.build import build
-from pipeline.errors import BuildError, InvalidDataError
-from pipeline.render import remote_references
+from pipeline.core.errors import BuildError, InvalidDataError
+from pipeline.report.build import build
+from pipeline.report.render import remote_references
 
 pytestmark = pytest.mark.slow
 SECTIONS = ["summary", "search-and-selection", "characteristics-of-included-patients",

@@ -1,7 +1,8 @@
 import pytest
 
-from pipeline.citations import bibliography_html, cite, load_bibliography, number_citations
-from pipeline.errors import BuildError
+from pipeline.core.errors import BuildError
+from pipeline.extract.references import load_bibliography
+from pipeline.report.citations import bibliography_html, cite, number_citations
 
 BIB = r"""
 @article{zhang2022,

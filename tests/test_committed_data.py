@@ -3,12 +3,11 @@ source. Reads the checkout, writes nothing."""
 
 import pandas as pd
 import pytest
-
 from conftest import REPO
-from pipeline.catalog import Catalog
-from pipeline.citations import load_bibliography
-from pipeline.extraction import NUMERIC_FIELDS, TEXT_FIELDS
-from pipeline.validate import load_review_data, tables_csv
+
+from pipeline.catalog import Catalog, load_review_data, tables_csv
+from pipeline.extract.references import load_bibliography
+from pipeline.extract.tables import NUMERIC_FIELDS, TEXT_FIELDS
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from conftest import FakeTime
 from werkzeug import Request, Response
 
-from pipeline import europepmc
-from pipeline.errors import ReviewError, SourceUnreachableError
+from pipeline.core.errors import ReviewError, SourceUnreachableError
+from pipeline.search import europepmc
 
 DATA = Path(__file__).parent / "data"
 SINCE, UNTIL = date(2024, 1, 1), date(2024, 6, 30)

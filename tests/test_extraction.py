@@ -1,10 +1,10 @@
 from pathlib import Path
 
 import pytest
-
 from conftest import appraisal, patient, study, write_yaml
-from pipeline.errors import InvalidDataError
-from pipeline.extraction import compile_tables, read_forms
+
+from pipeline.core.errors import InvalidDataError
+from pipeline.extract.tables import compile_tables, read_forms
 
 
 def compile_dir(root: Path):

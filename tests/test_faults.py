@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, patient, study, write_yaml
+
 from pipeline.cli import main
 
 
@@ -106,7 +106,7 @@ def test_after_a_refresh_a_plain_build_writes_a_draft_and_leaves_the_published_v
 
 def test_a_build_while_another_run_holds_the_lock_exits_6(project, lsr):
     before = state(project)
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pipeline.lock import run_lock\n"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pipeline.core.lock import run_lock\n"
                                f"with run_lock({str(project / '.lsr.lock')!r}):\n"
                                "    print('held', flush=True); time.sleep(30)"],
                               cwd=REPO, stdout=subprocess.PIPE, text=True)

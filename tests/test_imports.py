@@ -10,10 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import InvalidDataError, ReviewError
-from pipeline.imports import (detect_format, read_bibtex, read_csv_records, read_export, read_medline,
-                              read_ris)
-from pipeline.records import Record
+from pipeline.core.errors import InvalidDataError, ReviewError
+from pipeline.search.imports import (
+    detect_format,
+    read_bibtex,
+    read_csv_records,
+    read_export,
+    read_medline,
+    read_ris,
+)
+from pipeline.search.records import Record
 
 DATA = Path(__file__).resolve().parent / "data" / "imports"
 DOI_2019 = "10.9999/fixture.2019.001"

@@ -12,13 +12,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from conftest import FakeTime
 from werkzeug import Request, Response
 
-from pipeline import pubmed
-from pipeline.errors import ReviewError, SourceUnreachableError
-from pipeline.http import PoliteClient
+from pipeline.core.errors import ReviewError, SourceUnreachableError
+from pipeline.search import pubmed
+from pipeline.search.http import PoliteClient
 
 DATA = Path(__file__).parent / "data"
 SINCE, UNTIL = date(2024, 1, 1), date(2024, 6, 30)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, appraisal, patient, study, write_yaml
-from pipeline.build import build
-from pipeline.errors import LockHeldError
-from pipeline.lock import run_lock
-from pipeline.refresh import refresh
+
+from pipeline.core.errors import LockHeldError
+from pipeline.core.lock import run_lock
+from pipeline.living.refresh import refresh
+from pipeline.report.build import build
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def test_refresh_publishes_once_then_does_nothing_then_versions_a_new_study(proj
 
 def test_a_second_run_gets_the_lock_error_and_a_stale_lock_is_taken_over(project):
     lock = project / ".lsr.lock"
-    holder = subprocess.Popen([sys.executable, "-c", "import time; from pipeline.lock import run_lock\n"
+    holder = subprocess.Popen([sys.executable, "-c", "import time; from pipeline.core.lock import run_lock\n"
                                f"with run_lock({str(lock)!r}):\n    print('held', flush=True); time.sleep(30)"],
                               cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:

@@ -1,9 +1,10 @@
 import pytest
+from conftest import LEDGER_HEADER, write_csv
 from statsmodels.stats.inter_rater import cohens_kappa
 
-from conftest import LEDGER_HEADER, write_csv
-from pipeline.errors import InvalidDataError
-from pipeline.screening import agreement, cohen_kappa, conflicts, final_decisions, read_ledger
+from pipeline.core.errors import InvalidDataError
+from pipeline.screen.agreement import agreement, cohen_kappa
+from pipeline.screen.ledger import conflicts, final_decisions, read_ledger
 
 
 def ledger(tmp_path, rows):

@@ -6,15 +6,15 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from test_pubmed import efetch_handler, esearch_json
 from werkzeug import Request, Response
 
-from pipeline import europepmc, pubmed
 from pipeline.catalog import Catalog
-from pipeline.errors import SourceUnreachableError
-from pipeline.records import read_all_records, read_search_log
-from pipeline.search import search_online
-from pipeline.validate import canonical_links
-from test_pubmed import efetch_handler, esearch_json
+from pipeline.core.errors import SourceUnreachableError
+from pipeline.search import europepmc, pubmed
+from pipeline.search.dedupe import canonical_links
+from pipeline.search.records import read_all_records, read_search_log
+from pipeline.search.run import search_online
 
 NOON = lambda: datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)  # noqa: E731
 

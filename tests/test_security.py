@@ -11,18 +11,23 @@ from pathlib import Path
 
 import pytest
 import yaml
-from werkzeug import Request, Response
-
 from conftest import FakeTime, make_project, write_yaml
-from pipeline import europepmc, pubmed
-from pipeline.build import build
-from pipeline.citations import bibliography_html, load_bibliography
-from pipeline.cli import main
-from pipeline.errors import IncompleteSearchError, ReviewError, SourceUnreachableError
-from pipeline.refresh import refresh
 from test_browser import ARGS, CHROMIUM
 from test_faults import refused, state
 from test_pubmed import efetch_handler, esearch_json
+from werkzeug import Request, Response
+
+from pipeline.cli import main
+from pipeline.core.errors import (
+    IncompleteSearchError,
+    ReviewError,
+    SourceUnreachableError,
+)
+from pipeline.extract.references import load_bibliography
+from pipeline.living.refresh import refresh
+from pipeline.report.build import build
+from pipeline.report.citations import bibliography_html
+from pipeline.search import europepmc, pubmed
 
 API_KEY = "SECRET-ncbi-key-0123456789abcdef"
 SINCE, UNTIL = date(2024, 1, 1), date(2024, 6, 30)
@@ -152,7 +157,7 @@ def test_a_server_that_echoes_the_request_never_gets_the_key_printed_or_written(
     monkeypatch.setenv("NCBI_API_KEY", API_KEY)
     monkeypatch.setenv("LSR_PUBMED_URL", httpserver.url_for("/eutils/"))
     monkeypatch.setenv("LSR_EUROPEPMC_URL", httpserver.url_for("/epmc/"))
-    monkeypatch.setattr("pipeline.http.BACKOFF_S", 0.0)
+    monkeypatch.setattr("pipeline.search.http.BACKOFF_S", 0.0)
     httpserver.expect_request("/eutils/esearch.fcgi").respond_with_handler(handler)
     before = state(project)
     for command in (["search", "--online"], ["refresh", "--online"]):
@@ -170,7 +175,7 @@ def test_a_server_that_echoes_the_request_never_gets_the_key_printed_or_written(
 
 
 def test_every_file_the_review_writes_is_redacted(tmp_path, monkeypatch):
-    from pipeline.atomic import write_text_atomic
+    from pipeline.core.atomic import write_text_atomic
 
     monkeypatch.setenv("NCBI_API_KEY", API_KEY)
     write_text_atomic(tmp_path / "x.csv", f"title,url\nEcho,https://x/?api_key={API_KEY}&db=pubmed\n")
@@ -200,7 +205,7 @@ def test_an_efetch_that_delivers_fewer_records_than_announced_fails_and_writes_n
                                                                                        monkeypatch):
     eutils.expect_request("/esearch.fcgi").respond_with_json(esearch_json(20_000))
     eutils.expect_request("/efetch.fcgi").respond_with_handler(efetch_handler(3))
-    monkeypatch.setattr("pipeline.pubmed.pubmed_client",
+    monkeypatch.setattr("pipeline.search.pubmed.pubmed_client",
                         lambda **kw: pubmed.PoliteClient(eutils.url_for("/"), 0, sleep=lambda s: None))
     before = state(project)
     refused(lsr(project, "search", "--online"), 5, "announced 20,000 records", "returned 3",
@@ -297,7 +302,7 @@ def test_a_failure_writing_the_tables_publishes_neither_report_nor_tables(projec
     page, tables = first.report.read_bytes(), state(project / "data" / "processed")
     form = project / "data" / "extraction" / "alpha2020.yaml"
     form.write_text(form.read_text().replace("age_years: 45", "age_years: 47"))
-    import pipeline.build as builder
+    import pipeline.report.build as builder
 
     real = builder._write_tables
 

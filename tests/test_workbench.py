@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import appraisal
 
 EXPORT = Path(__file__).parent / "data" / "imports" / "embase.ris"
@@ -98,9 +97,9 @@ def test_suggestions_are_measured_per_field(project):
 @pytest.mark.parametrize("name", ["reviewer_screening.ipynb", "reviewer_extraction.ipynb"])
 def test_reviewer_notebooks_run_against_a_project(project, name):
     import papermill
-
     from conftest import REPO
-    from pipeline.kernel import ThisInterpreterKernelManager
+
+    from pipeline.report.kernel import ThisInterpreterKernelManager
 
     append_ledger(project, ["seed:x1", "title/abstract", "ben", "include", "", "2026-11-26", ""])  # a conflict
     executed = papermill.execute_notebook(str(REPO / "notebooks" / name), str(project / name),

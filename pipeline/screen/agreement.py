@@ -1,0 +1,47 @@
+"""Agreement between independent reviewers: percent agreement and Cohen's kappa (statsmodels) per stage and
+reviewer pair, for screening, and per field for dual extraction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.inter_rater import cohens_kappa
+
+from pipeline.screen.ledger import CONSENSUS
+
+
+def cohen_kappa(first: list[str], second: list[str]) -> float | None:
+    """Cohen's kappa of two raters over the same items (statsmodels); None where it is undefined
+    (no items, or a single category used by both raters)."""
+    if not first or len(first) != len(second):
+        return None
+    categories = sorted(set(first) | set(second))
+    if len(categories) < 2:
+        return None
+    index = {c: i for i, c in enumerate(categories)}
+    table = np.zeros((len(categories), len(categories)))
+    for a, b in zip(first, second):
+        table[index[a], index[b]] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):  # only kappa is used, not its variance terms
+        return float(cohens_kappa(table).kappa)
+
+
+def agreement(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Per stage and reviewer pair: records both screened, percent agreement and Cohen's kappa."""
+    rows = []
+    independent = ledger[ledger.reviewer != CONSENSUS]
+    for stage, group in independent.groupby("stage", sort=True):
+        reviewers = sorted(group.reviewer.unique())
+        for i, first in enumerate(reviewers):
+            for second in reviewers[i + 1:]:
+                a = group[group.reviewer == first].set_index("record_id").decision
+                b = group[group.reviewer == second].set_index("record_id").decision
+                both = sorted(set(a.index) & set(b.index))
+                if not both:
+                    continue
+                da, db = [a[r] for r in both], [b[r] for r in both]
+                rows.append({"stage": stage, "reviewer_a": first, "reviewer_b": second, "n_records": len(both),
+                             "percent_agreement": round(100 * sum(x == y for x, y in zip(da, db)) / len(both), 1),
+                             "cohen_kappa": cohen_kappa(da, db)})
+    return pd.DataFrame(rows, columns=["stage", "reviewer_a", "reviewer_b", "n_records", "percent_agreement",
+                                       "cohen_kappa"])

@@ -1,0 +1,91 @@
+"""The screening ledger: one row per decision, plain CSV under version control.
+
+Reviewers screen blind; a `consensus` row settles each record where two reviewers disagree. The final
+decision of a record at a stage is its consensus row, else the single reviewer's or the agreeing
+reviewers' decision. PRISMA counts come from here, never typed by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.core import vocabulary as v
+from pipeline.core.errors import InvalidDataError
+from pipeline.core.tabular import read_csv_strict
+
+LEDGER_COLUMNS = ("record_id", "stage", "reviewer", "decision", "reason", "date", "note")
+CONSENSUS = "consensus"
+
+
+def read_ledger(path: Path, known_records: set[str] | None = None) -> pd.DataFrame:
+    rows = read_csv_strict(path, LEDGER_COLUMNS)
+    problems, seen = [], {}
+    for line, row in rows:
+        where = f"{path}:{line}"
+        if known_records is not None and row["record_id"] not in known_records:
+            problems.append(f"{where}: record_id: no such record in data/raw ({row['record_id']})")
+        if row["stage"] not in v.SCREENING_STAGE:
+            problems.append(f"{where}: stage: not one of {' | '.join(v.SCREENING_STAGE)} ({row['stage']})")
+        if not row["reviewer"].strip():
+            problems.append(f"{where}: reviewer: required value is missing ()")
+        if row["decision"] not in v.SCREENING_DECISION:
+            problems.append(f"{where}: decision: not one of {' | '.join(v.SCREENING_DECISION)} ({row['decision']})")
+        if row["decision"] == "exclude" and row["reason"] not in v.EXCLUSION_REASONS:
+            problems.append(f"{where}: reason: an exclusion needs a reason from the protocol's list ({row['reason']})")
+        if row["decision"] != "exclude" and row["reason"]:
+            problems.append(f"{where}: reason: only exclusions carry a reason ({row['reason']})")
+        if row["reason"] == "other" and not row["note"].strip():
+            problems.append(f"{where}: note: reason 'other' needs a note ()")
+        try:
+            dt.date.fromisoformat(row["date"])
+        except ValueError:
+            problems.append(f"{where}: date: not a YYYY-MM-DD date ({row['date']})")
+        key = (row["record_id"], row["stage"], row["reviewer"])
+        if key in seen:
+            problems.append(f"{where}: record_id: a second decision by the same reviewer at the same stage "
+                            f"(first at line {seen[key]}) ({row['record_id']})")
+        seen[key] = line
+    if problems:
+        raise InvalidDataError(problems)
+    frame = pd.DataFrame([row for _, row in rows], columns=list(LEDGER_COLUMNS))
+    frame["line"] = [line for line, _ in rows]
+    return frame
+
+
+@dataclass(frozen=True)
+class Conflict:
+    record_id: str
+    stage: str
+    decisions: dict[str, str]
+
+
+def conflicts(ledger: pd.DataFrame) -> list[Conflict]:
+    """Records where independent reviewers disagree and no consensus row settles it."""
+    found = []
+    for (record_id, stage), group in ledger.groupby(["record_id", "stage"], sort=True):
+        reviewers = group[group.reviewer != CONSENSUS]
+        if reviewers.decision.nunique() > 1 and not (group.reviewer == CONSENSUS).any():
+            found.append(Conflict(record_id, stage, dict(zip(reviewers.reviewer, reviewers.decision))))
+    return found
+
+
+def final_decisions(ledger: pd.DataFrame) -> pd.DataFrame:
+    """One row per record and stage: the consensus, else the (agreeing) reviewers' decision.
+    Unsettled conflicts come out as `maybe` so they are never counted as included or excluded."""
+    keys = ["record_id", "stage"]
+    columns = ["record_id", "stage", "decision", "reason", "date"]
+    if ledger.empty:
+        return pd.DataFrame(columns=columns)
+    dates = ledger.groupby(keys).date.max()
+    consensus = ledger[ledger.reviewer == CONSENSUS].groupby(keys)[["decision", "reason"]].last()
+    reviewers = ledger[ledger.reviewer != CONSENSUS].groupby(keys).agg(
+        kinds=("decision", "nunique"), decision=("decision", "first"), reason=("reason", "first"))
+    agreed = reviewers[reviewers.kinds == 1][["decision", "reason"]]
+    unsettled = reviewers[reviewers.kinds > 1].assign(decision="maybe", reason="")[["decision", "reason"]]
+    settled = pd.concat([consensus, agreed[~agreed.index.isin(consensus.index)],
+                         unsettled[~unsettled.index.isin(consensus.index)]])
+    frame = settled.join(dates).reset_index().sort_values(keys, kind="stable").reset_index(drop=True)
+    return frame[columns]
