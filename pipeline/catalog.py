@@ -21,14 +21,14 @@ from pipeline.core.config import PARAMETER_HELP, load_config
 from pipeline.core.errors import InvalidDataError, ReviewError
 from pipeline.core.layout import Layout
 from pipeline.core.tabular import csv_bytes, read_table
-from pipeline.extract.context import read_cohorts
+from pipeline.extract.context import read_cohorts, read_proportions
 from pipeline.extract.dual import agreement_by_field, read_comparison
 from pipeline.extract.references import bibliography_problems, load_bibliography
 from pipeline.extract.tables import TidyTables, compile_tables, read_forms
 from pipeline.screen.agreement import agreement
-from pipeline.screen.ledger import final_decisions, read_ledger
+from pipeline.screen.ledger import final_decisions, read_ledger, read_reviewers
 from pipeline.screen.prisma import flow, prisma_frame
-from pipeline.search.dedupe import canonical_links
+from pipeline.search.dedupe import duplicates_frame, project_links, read_manual_links
 from pipeline.search.records import read_all_records, read_search_log
 from pipeline.synthesis.selection import select_patients
 
@@ -76,7 +76,7 @@ DATASETS = (
 )
 
 TABLE_NAMES = ("studies", "patients", "treatments", "appraisals", "cohorts", "prisma", "screening_decisions",
-               "screening_agreement", "extraction_agreement", "search_log")
+               "screening_agreement", "extraction_agreement", "search_log", "duplicates", "reviewers", "meta_inputs")
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,9 @@ class Tables:
     screening_agreement: pd.DataFrame
     extraction_agreement: pd.DataFrame
     search_log: pd.DataFrame
+    duplicates: pd.DataFrame
+    reviewers: pd.DataFrame
+    meta_inputs: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -174,11 +177,17 @@ def load_review_data(catalog: Layout, previous_studies: int = 0, previous_report
     records = attempt(lambda: read_all_records(catalog.raw, search_log), None) if search_log is not None else None
     known = set(records.record_id) if records is not None else None
     ledger = attempt(lambda: read_ledger(catalog.ledger, known), None)
+    if known is not None:
+        attempt(lambda: read_manual_links(catalog.duplicate_links, known), [])
+    reviewers = attempt(lambda: read_reviewers(catalog.reviewers, ledger), None) if ledger is not None else None
     extraction_forms = attempt(lambda: read_forms(catalog.extraction), [])
     appraisal_forms = attempt(lambda: read_forms(catalog.appraisal), [])
     tidy = attempt(lambda: compile_tables(extraction_forms, appraisal_forms), None)
     cohorts = attempt(lambda: read_cohorts(catalog.cohorts), None)
-    patient_ids = set(tidy.patients.patient_id) if tidy is not None else set()
+    proportions = attempt(lambda: read_proportions(catalog.cohorts), None)
+    # The comparison is checked against the compiled patients; when the forms fail, those checks would only
+    # repeat the forms' problems once per row, so they wait until the forms are mended.
+    patient_ids = set(tidy.patients.patient_id) if tidy is not None else None
     comparison = attempt(lambda: read_comparison(catalog.dual_extraction / "comparison.csv", patient_ids), None)
 
     try:
@@ -207,10 +216,10 @@ def load_review_data(catalog: Layout, previous_studies: int = 0, previous_report
     if problems:
         raise InvalidDataError(problems)
 
-    canonical = canonical_links(records)
+    canonical = project_links(catalog, records)
     kinds = {name: source.kind for name, source in config.sources.items()}
     counts = flow(records, canonical, kinds, decisions, set(tidy.studies.record_id),
-                  previous_studies, previous_reports)
+                  previous_studies, previous_reports, context_studies=len(cohorts))
     tables = {
         "studies.csv": tidy.studies,
         "patients.csv": tidy.patients,
@@ -222,6 +231,9 @@ def load_review_data(catalog: Layout, previous_studies: int = 0, previous_report
         "screening_agreement.csv": agreement(ledger),
         "extraction_agreement.csv": agreement_by_field(comparison),
         "search_log.csv": search_log,
+        "duplicates.csv": duplicates_frame(catalog, records),
+        "reviewers.csv": reviewers,
+        "meta_inputs.csv": proportions,
     }
     return ReviewData(tidy, records, canonical, ledger, cohorts, comparison, search_log, tables)
 

@@ -68,10 +68,10 @@ def _screen(args: argparse.Namespace) -> int:
     from pipeline.catalog import Catalog
     from pipeline.screen.agreement import agreement
     from pipeline.screen.ledger import conflicts, read_ledger
-    from pipeline.search.records import read_all_records, read_search_log
+    from pipeline.search.records import read_project_records
 
     catalog = Catalog(Path(args.root).resolve())
-    records = read_all_records(catalog.raw, read_search_log(catalog.search_log))
+    records = read_project_records(catalog)
     ledger = read_ledger(catalog.ledger, set(records.record_id))
     if args.agreement:
         print(agreement(ledger).to_string(index=False))
@@ -96,7 +96,6 @@ def _search(args: argparse.Namespace) -> int:
 
 def _search_locked(args: argparse.Namespace, catalog) -> int:
     from pipeline.screen.queue import write_queue
-    from pipeline.search.dedupe import canonical_links
     from pipeline.search.records import read_all_records, read_search_log
 
     if args.online:
@@ -121,9 +120,11 @@ def _search_locked(args: argparse.Namespace, catalog) -> int:
             print(f"{summary.source}: {summary.retrieved} retrieved, {state}")
         for bar in bars:
             bar.close()
+    from pipeline.search.dedupe import project_links
+
     log = read_search_log(catalog.search_log)
     records = read_all_records(catalog.raw, log)
-    canonical = canonical_links(records)
+    canonical = project_links(catalog, records)
     duplicates = sum(canonical[r] != r for r in records.record_id)
     for source, group in records.groupby("source"):
         runs = log[log.source == source]
@@ -155,7 +156,6 @@ def _extract(args: argparse.Namespace) -> int:
     from pipeline.core.identifiers import check_study_id, inside
     from pipeline.core.lock import project_lock
     from pipeline.extract.suggest import form_from_suggestion, suggest
-    from pipeline.search.records import read_all_records, read_search_log
 
     catalog = Catalog(Path(args.root).resolve())
     if args.evaluate:
@@ -167,8 +167,10 @@ def _extract(args: argparse.Namespace) -> int:
         raise ReviewError("--suggest needs --study-id (the new study's BibTeX key, e.g. smith2026)")
     check_study_id(args.study_id, "--study-id")
     target = inside(catalog.extraction, f"{args.study_id}.yaml")
+    from pipeline.search.records import read_project_records
+
     with project_lock(catalog):
-        records = read_all_records(catalog.raw, read_search_log(catalog.search_log))
+        records = read_project_records(catalog)
         matches = records[records.record_id == args.suggest]
         if matches.empty:
             raise ReviewError(f"no record {args.suggest} in data/raw (see data/screening/queue.csv)")

@@ -14,19 +14,19 @@ from pipeline.core.forms import read_form
 from pipeline.screen.agreement import agreement
 from pipeline.screen.ledger import conflicts, final_decisions, read_ledger
 from pipeline.screen.queue import highlight, queue_frame, recall_at, scored_records
-from pipeline.search.dedupe import canonical_links
-from pipeline.search.records import read_all_records, read_search_log
+from pipeline.search.dedupe import project_links
+from pipeline.search.records import read_project_records
 
 
 def screening_state(project_root: str | Path):
     catalog = Catalog(Path(project_root).resolve())
-    records = read_all_records(catalog.raw, read_search_log(catalog.search_log))
+    records = read_project_records(catalog)
     ledger = read_ledger(catalog.ledger, set(records.record_id))
     return catalog, records, ledger
 
 
-def queue_html(records: pd.DataFrame, ledger: pd.DataFrame, limit: int = 50) -> HTML:
-    queue = queue_frame(records, canonical_links(records), ledger)
+def queue_html(catalog: Catalog, records: pd.DataFrame, ledger: pd.DataFrame, limit: int = 50) -> HTML:
+    queue = queue_frame(records, project_links(catalog, records), ledger)
     if queue.empty:
         return HTML("<p>No record waits for screening.</p>")
     by_id = records.set_index("record_id")

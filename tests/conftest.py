@@ -41,6 +41,9 @@ def study(study_id: str, record_id: str, patients: list[dict], **overrides) -> d
             "design": "case report", "country": "not reported", "language": "English",
             "evidence_level": "abstract only", "patients": patients}
     base.update(overrides)
+    stated = [k for k in ("year", "journal", "doi", "pmid", "pmcid", "country")
+              if base.get(k) not in (None, "", "not reported")]
+    base.setdefault("provenance", {k: "page text" for k in stated})
     return base
 
 

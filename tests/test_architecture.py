@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import REPO
+
 from pipeline import catalog as catalog_module
 from pipeline.catalog import Catalog, datasets_markdown
 

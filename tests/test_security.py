@@ -100,6 +100,7 @@ def payload_report(tmp_path_factory) -> Path:
     for key in ("title", "journal", "country", "language", "extraction_note"):
         form[key] = f"{key} " + PAYLOAD.format(key)
     form["authors"] = ["Evil " + PAYLOAD.format("author")]
+    form["provenance"] = {key: PAYLOAD.format("studyprov") for key in ("year", "journal", "doi", "country")}
     person = form["patients"][0]
     person["malignancy"], person["malignancy_type"] = "yes", PAYLOAD.format("malignancy")
     person["treatments"][0]["detail"] = PAYLOAD.format("detail")

@@ -31,6 +31,14 @@ class Layout:
         return self.root / "data" / "screening" / "ledger.csv"
 
     @property
+    def reviewers(self) -> Path:
+        return self.root / "data" / "screening" / "reviewers.csv"
+
+    @property
+    def duplicate_links(self) -> Path:
+        return self.root / "data" / "screening" / "duplicate_links.csv"
+
+    @property
     def queue(self) -> Path:
         return self.root / "data" / "screening" / "queue.csv"
 

@@ -36,9 +36,13 @@ RENAL_HISTOLOGY = (
 )
 # Histology values that do not come from a kidney biopsy.
 NON_BIOPSY_HISTOLOGY = ("no biopsy", NOT_REPORTED)
+# "improved, remission not defined": the authors say the kidney disease improved (was relieved, regressed,
+# resolved) without the numbers that define remission; counted apart from defined remission.
+IMPROVED_UNDEFINED = "improved, remission not defined"
 RENAL_OUTCOME = (
     "complete remission",
     "partial remission",
+    IMPROVED_UNDEFINED,
     "no remission",
     "ESKD or dialysis",
     "death",
@@ -79,6 +83,8 @@ AGENT = (
     "IVIG",
     "plasma exchange",
     "ACE inhibitor or ARB",
+    "diuretic",
+    "statin",
     "hydroxychloroquine",
     "TNF inhibitor",
     "JAK inhibitor",
@@ -99,7 +105,9 @@ JBI_ITEMS = (
     "Case report provides takeaway lessons",
 )
 SCREENING_STAGE = ("title/abstract", "full text")
-SCREENING_DECISION = ("include", "exclude", "maybe")
+SCREENING_DECISION = ("include", "exclude", "maybe", "not retrieved")
+# A report sought at full text whose text could not be reached: PRISMA's "reports not retrieved".
+NOT_RETRIEVED = "not retrieved"
 EXCLUSION_REASONS = (
     "not myositis",
     "no glomerular or nephrotic kidney involvement",

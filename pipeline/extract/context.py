@@ -12,12 +12,55 @@ from pipeline.core.errors import InvalidDataError
 from pipeline.core.forms import read_form
 
 COHORT_FIELDS = ("study_id", "record_id", "title", "first_author", "year", "journal", "doi", "pmid", "url",
-                 "design", "n_patients", "n_kidney_involvement", "histology_counts", "outcomes", "provenance")
+                 "design", "n_patients", "n_kidney_involvement", "histology_counts", "outcomes", "provenance",
+                 "proportions")
 COHORT_DESIGNS = ("cohort", "review", "case series (aggregate)", "systematic review")
+# Outcomes a cohort reports as events among patients (pooled when two or more cohorts report one).
+PROPORTION_OUTCOMES = ("kidney involvement", "proteinuria", "haematuria", "acute kidney injury",
+                       "chronic kidney disease", "biopsy-proven glomerular disease", "thrombotic microangiopathy")
+PROPORTION_FIELDS = ("outcome", "events", "n", "population", "provenance")
+PROPORTION_COLUMNS = ["outcome", "study_id", "events", "n", "population", "provenance"]
+
+
+def _proportion_problems(form, i: int, entry: dict) -> list[str]:
+    listed = entry.get("proportions") or []
+    if not isinstance(listed, list):
+        return [f"{form.where('cohorts', i, 'proportions')}: proportions: a list of outcome, events, n, population, "
+                f"provenance"]
+    problems = []
+    for j, item in enumerate(listed):
+        where = form.where("cohorts", i, "proportions", j)
+        if not isinstance(item, dict):
+            problems.append(f"{where}: proportions: each is a mapping of {', '.join(PROPORTION_FIELDS)}")
+            continue
+        unknown = set(item) - set(PROPORTION_FIELDS)
+        if unknown:
+            problems.append(f"{where}: proportions: unknown field(s) {', '.join(sorted(unknown))}")
+        if item.get("outcome") not in PROPORTION_OUTCOMES:
+            problems.append(f"{where}: outcome: not one of {' | '.join(PROPORTION_OUTCOMES)} ({item.get('outcome')})")
+        events, n = item.get("events"), item.get("n")
+        if not all(isinstance(x, int) and not isinstance(x, bool) for x in (events, n)) or not 0 <= events <= n or n == 0:
+            problems.append(f"{where}: events: events and n must be whole numbers with 0 <= events <= n, n > 0 "
+                            f"({events}/{n})")
+        for key in ("population", "provenance"):
+            if not str(item.get(key) or "").strip():
+                problems.append(f"{where}: {key}: required value is missing ()")
+    return problems
+
+
+def read_proportions(path: Path) -> pd.DataFrame:
+    """The cohorts' reported proportions, one row per outcome and study (the pooled analysis's inputs)."""
+    if not Path(path).exists():
+        return pd.DataFrame(columns=PROPORTION_COLUMNS)
+    form = read_form(path)
+    rows = [{"study_id": entry.get("study_id"), **{k: item.get(k) for k in PROPORTION_FIELDS}}
+            for entry in form.data.get("cohorts") or [] if isinstance(entry, dict)
+            for item in entry.get("proportions") or [] if isinstance(item, dict)]
+    return pd.DataFrame(rows, columns=PROPORTION_COLUMNS)
 
 
 def read_cohorts(path: Path) -> pd.DataFrame:
-    columns = [f for f in COHORT_FIELDS if f != "histology_counts"] + ["histology"]
+    columns = [f for f in COHORT_FIELDS if f not in ("histology_counts", "proportions")] + ["histology"]
     if not Path(path).exists():
         return pd.DataFrame(columns=columns)
     form = read_form(path)
@@ -55,7 +98,8 @@ def read_cohorts(path: Path) -> pd.DataFrame:
             value = entry.get(key)
             if value is not None and (not isinstance(value, int) or value < 0):
                 problems.append(f"{form.where('cohorts', i, key)}: {key}: not a whole number ({value})")
-        row = {key: entry.get(key) for key in COHORT_FIELDS if key != "histology_counts"}
+        problems += _proportion_problems(form, i, entry)
+        row = {key: entry.get(key) for key in COHORT_FIELDS if key not in ("histology_counts", "proportions")}
         row["histology"] = "; ".join(f"{lesion}: {n}" for lesion, n in histology.items())
         rows.append(row)
     if problems:

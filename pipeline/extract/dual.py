@@ -17,13 +17,15 @@ from pipeline.screen.agreement import cohen_kappa
 COMPARISON_COLUMNS = ("study_id", "patient_id", "field", "extractor_a", "extractor_b", "final", "resolution")
 
 
-def read_comparison(path: Path, patient_ids: set[str]) -> pd.DataFrame:
+def read_comparison(path: Path, patient_ids: set[str] | None) -> pd.DataFrame:
+    """The comparison rows; each names a patient of the forms (not checked when `patient_ids` is None, because
+    the forms themselves failed)."""
     if not Path(path).exists():
         return pd.DataFrame(columns=list(COMPARISON_COLUMNS))
     rows = read_csv_strict(path, COMPARISON_COLUMNS)
     problems = []
     for line, row in rows:
-        if row["patient_id"] not in patient_ids:
+        if patient_ids is not None and row["patient_id"] not in patient_ids:
             problems.append(f"{path}:{line}: patient_id: no such patient in the extraction forms "
                             f"({row['patient_id']})")
         if row["extractor_a"] != row["extractor_b"] and not row["resolution"].strip():

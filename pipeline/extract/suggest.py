@@ -110,20 +110,24 @@ def form_from_suggestion(study_id: str, record: dict, suggestion: Suggestion) ->
     patient["age_group"] = v.NOT_REPORTED if age is None else ("juvenile" if age < 18 else "adult")
     if values.get("renal_histology"):
         patient["biopsy_done"] = "yes"
-    patient["treatments"] = [{"agent": agent, "target": v.NOT_REPORTED, "detail": ""} for agent in values.get("agents", [])]
+    patient["treatments"] = [{"agent": agent, "target": v.NOT_REPORTED, "dose": v.NOT_REPORTED,
+                              "duration": v.NOT_REPORTED, "detail": ""} for agent in values.get("agents", [])]
     suggested = [f for f in SUGGESTED_FIELDS if f in values and f != "agents"] + defaulted + \
         (["treatments"] if values.get("agents") else [])
     patient["provenance"] = {f: "machine suggestion from the title/abstract: confirm and say where it is stated"
                              for f in suggested + (["biopsy_done"] if values.get("renal_histology") else [])}
     patient["unconfirmed"] = suggested + (["biopsy_done"] if values.get("renal_histology") else [])
+    study = {"year": None if pd.isna(record.get("year")) else int(record["year"]),
+             "journal": record.get("journal") or v.NOT_REPORTED, "doi": record.get("doi") or None,
+             "pmid": record.get("pmid") or None, "pmcid": record.get("pmcid") or None}
+    source = f"the record's metadata ({record['record_id']}): check it against the report"
     return {"study_id": study_id, "record_id": record["record_id"], "title": record.get("title") or "",
             "authors": [a for a in str(record.get("authors") or "").split(" | ") if a],
-            "first_author": (str(record.get("authors") or "").split(" | ")[0] or v.NOT_REPORTED),
-            "year": None if pd.isna(record.get("year")) else int(record["year"]), "journal": record.get("journal") or v.NOT_REPORTED,
-            "doi": record.get("doi") or None, "pmid": record.get("pmid") or None, "pmcid": record.get("pmcid") or None,
+            "first_author": (str(record.get("authors") or "").split(" | ")[0] or v.NOT_REPORTED), **study,
             "url": record.get("url") or "", "design": "case report", "country": v.NOT_REPORTED,
             "language": record.get("language") or v.NOT_REPORTED, "evidence_level": "abstract only",
             "extraction_note": "pre-filled by lsr extract --suggest; every value listed under unconfirmed needs a reviewer",
+            "provenance": {key: source for key, value in study.items() if value not in (None, v.NOT_REPORTED)},
             "patients": [patient]}
 
 

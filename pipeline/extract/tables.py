@@ -17,7 +17,11 @@ from pipeline.core.forms import Form, read_form
 from pipeline.extract.schema import APPRAISALS, PATIENTS, STUDIES, TREATMENTS, failures
 
 STUDY_FIELDS = ("study_id", "record_id", "title", "authors", "first_author", "year", "journal", "doi", "pmid",
-                "pmcid", "url", "design", "country", "language", "evidence_level", "extraction_note", "patients")
+                "pmcid", "url", "urls_read", "design", "country", "language", "evidence_level", "extraction_note",
+                "provenance", "patients")
+# Study values that are often read from somewhere other than the text (a page address, an affiliation):
+# each stated one says where it comes from.
+STUDY_PROVENANCE_NEEDED = ("year", "journal", "doi", "pmid", "pmcid", "country")
 NUMERIC_FIELDS = ("age_years", "ns_timing_months", "proteinuria_g_day", "serum_albumin_g_dl", "follow_up_months")
 TEXT_FIELDS = ("age_group", "sex", "myositis_type", "antibodies", "malignancy", "malignancy_type",
                "kidney_presentation", "ns_timing", "biopsy_done", "renal_histology", "renal_outcome",
@@ -27,7 +31,7 @@ PATIENT_FIELDS = ("patient_id", *TEXT_FIELDS, *NUMERIC_FIELDS, "treatments", "pr
 NO_PROVENANCE_NEEDED = ("patient_id", "age_group", "malignancy_type")
 STUDY_TEXT_FIELDS = ("title", "first_author", "journal", "doi", "pmcid", "url", "design", "country",
                      "language", "evidence_level", "extraction_note", "record_id")
-TREATMENT_FIELDS = ("agent", "target", "detail")
+TREATMENT_FIELDS = ("agent", "target", "dose", "duration", "detail")
 
 STUDY_COLUMNS = ["study_id", "title", "first_author", "year", "journal", "doi", "pmid", "pmcid", "url", "design",
                  "country", "n_patients", "evidence_level", "jbi_yes", "language", "record_id"]
@@ -35,7 +39,7 @@ PATIENT_COLUMNS = ["patient_id", "study_id", "age_years", "age_group", "sex", "m
                    "malignancy", "malignancy_type", "kidney_presentation", "ns_timing", "ns_timing_months",
                    "proteinuria_g_day", "serum_albumin_g_dl", "biopsy_done", "renal_histology", "renal_outcome",
                    "muscle_outcome", "died", "follow_up_months"]
-TREATMENT_COLUMNS = ["patient_id", "agent", "target", "detail"]
+TREATMENT_COLUMNS = ["patient_id", "agent", "target", "dose", "duration", "detail"]
 APPRAISAL_COLUMNS = ["study_id", "item", "question", "answer", "reason"]
 
 
@@ -89,6 +93,15 @@ def _form_problems(form: Form) -> list[str]:
     authors = data.get("authors")
     if authors is not None and not (isinstance(authors, list) and all(isinstance(a, str) for a in authors)):
         problems.append(f"{form.where('authors')}: authors: must be a list of names ({authors!r})")
+    study_provenance = data.get("provenance") or {}
+    if not isinstance(study_provenance, dict):
+        problems.append(f"{form.where('provenance')}: provenance: must be a mapping of field: where the source "
+                        f"states it ({type(study_provenance).__name__})")
+        study_provenance = {}
+    for key in STUDY_PROVENANCE_NEEDED:
+        if _is_stated(data.get(key)) and not str(study_provenance.get(key) or "").strip():
+            problems.append(f"{form.where(key)}: {key}: stated value has no provenance (say where it was read: "
+                            f"page text, page address, another copy) ({data.get(key)})")
     patients = data.get("patients")
     if not isinstance(patients, list) or not patients:
         problems.append(f"{form.where('patients')}: patients: an included study needs at least one patient")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.inter_rater import cohens_kappa
 
-from pipeline.screen.ledger import CONSENSUS
+from pipeline.screen.ledger import CONSENSUS, current
 
 
 def cohen_kappa(first: list[str], second: list[str]) -> float | None:
@@ -29,7 +29,8 @@ def cohen_kappa(first: list[str], second: list[str]) -> float | None:
 def agreement(ledger: pd.DataFrame) -> pd.DataFrame:
     """Per stage and reviewer pair: records both screened, percent agreement and Cohen's kappa."""
     rows = []
-    independent = ledger[ledger.reviewer != CONSENSUS]
+    independent = current(ledger)
+    independent = independent[independent.reviewer != CONSENSUS]
     for stage, group in independent.groupby("stage", sort=True):
         reviewers = sorted(group.reviewer.unique())
         for i, first in enumerate(reviewers):

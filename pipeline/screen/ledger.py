@@ -17,6 +17,7 @@ from pipeline.core.errors import InvalidDataError
 from pipeline.core.tabular import read_csv_strict
 
 LEDGER_COLUMNS = ("record_id", "stage", "reviewer", "decision", "reason", "date", "note")
+REVIEWER_COLUMNS = ("reviewer", "who", "role", "work", "dates")
 CONSENSUS = "consensus"
 
 
@@ -33,6 +34,10 @@ def read_ledger(path: Path, known_records: set[str] | None = None) -> pd.DataFra
             problems.append(f"{where}: reviewer: required value is missing ()")
         if row["decision"] not in v.SCREENING_DECISION:
             problems.append(f"{where}: decision: not one of {' | '.join(v.SCREENING_DECISION)} ({row['decision']})")
+        if row["decision"] == v.NOT_RETRIEVED and row["stage"] != "full text":
+            problems.append(f"{where}: decision: 'not retrieved' is a full-text decision ({row['stage']})")
+        if row["decision"] == v.NOT_RETRIEVED and not row["note"].strip():
+            problems.append(f"{where}: note: say what could not be reached ()")
         if row["decision"] == "exclude" and row["reason"] not in v.EXCLUSION_REASONS:
             problems.append(f"{where}: reason: an exclusion needs a reason from the protocol's list ({row['reason']})")
         if row["decision"] != "exclude" and row["reason"]:
@@ -43,10 +48,10 @@ def read_ledger(path: Path, known_records: set[str] | None = None) -> pd.DataFra
             dt.date.fromisoformat(row["date"])
         except ValueError:
             problems.append(f"{where}: date: not a YYYY-MM-DD date ({row['date']})")
-        key = (row["record_id"], row["stage"], row["reviewer"])
+        key = (row["record_id"], row["stage"], row["reviewer"], row["date"])
         if key in seen:
-            problems.append(f"{where}: record_id: a second decision by the same reviewer at the same stage "
-                            f"(first at line {seen[key]}) ({row['record_id']})")
+            problems.append(f"{where}: record_id: a second decision by the same reviewer at the same stage on the "
+                            f"same day (first at line {seen[key]}) ({row['record_id']})")
         seen[key] = line
     if problems:
         raise InvalidDataError(problems)
@@ -65,11 +70,18 @@ class Conflict:
 def conflicts(ledger: pd.DataFrame) -> list[Conflict]:
     """Records where independent reviewers disagree and no consensus row settles it."""
     found = []
-    for (record_id, stage), group in ledger.groupby(["record_id", "stage"], sort=True):
+    for (record_id, stage), group in current(ledger).groupby(["record_id", "stage"], sort=True):
         reviewers = group[group.reviewer != CONSENSUS]
         if reviewers.decision.nunique() > 1 and not (group.reviewer == CONSENSUS).any():
             found.append(Conflict(record_id, stage, dict(zip(reviewers.reviewer, reviewers.decision))))
     return found
+
+
+def current(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Each reviewer's latest decision per record and stage: a re-assessment on a later day supersedes the
+    earlier one, which stays in the ledger as the trail."""
+    ordered = ledger.sort_values(["date", "line"] if "line" in ledger else ["date"], kind="stable")
+    return ordered.drop_duplicates(["record_id", "stage", "reviewer"], keep="last")
 
 
 def final_decisions(ledger: pd.DataFrame) -> pd.DataFrame:
@@ -79,6 +91,7 @@ def final_decisions(ledger: pd.DataFrame) -> pd.DataFrame:
     columns = ["record_id", "stage", "decision", "reason", "date"]
     if ledger.empty:
         return pd.DataFrame(columns=columns)
+    ledger = current(ledger)
     dates = ledger.groupby(keys).date.max()
     consensus = ledger[ledger.reviewer == CONSENSUS].groupby(keys)[["decision", "reason"]].last()
     reviewers = ledger[ledger.reviewer != CONSENSUS].groupby(keys).agg(
@@ -89,3 +102,17 @@ def final_decisions(ledger: pd.DataFrame) -> pd.DataFrame:
                          unsettled[~unsettled.index.isin(consensus.index)]])
     frame = settled.join(dates).reset_index().sort_values(keys, kind="stable").reset_index(drop=True)
     return frame[columns]
+
+
+def read_reviewers(path: Path, ledger: pd.DataFrame) -> pd.DataFrame:
+    """Who each reviewer id is (a person, or an AI assistant and which one); every id in the ledger must be
+    described once the project keeps the table."""
+    if not Path(path).exists():
+        return pd.DataFrame(columns=list(REVIEWER_COLUMNS))
+    rows = read_csv_strict(path, REVIEWER_COLUMNS)
+    frame = pd.DataFrame([row for _, row in rows], columns=list(REVIEWER_COLUMNS))
+    missing = sorted(set(ledger.reviewer) - set(frame.reviewer))
+    if missing:
+        raise InvalidDataError([f"{path}:1: reviewer: not described here but deciding in the ledger ({name})"
+                                for name in missing])
+    return frame

@@ -79,12 +79,12 @@ def recall_at(queue_scores: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFra
 def write_queue(catalog: Layout) -> int:
     """Rewrite data/screening/queue.csv (only if it changed); return how many records wait."""
     from pipeline.screen.ledger import read_ledger
-    from pipeline.search.dedupe import canonical_links
-    from pipeline.search.records import read_all_records, read_search_log
+    from pipeline.search.dedupe import project_links
+    from pipeline.search.records import read_project_records
 
-    records = read_all_records(catalog.raw, read_search_log(catalog.search_log))
+    records = read_project_records(catalog)
     ledger = read_ledger(catalog.ledger, set(records.record_id))
-    frame = queue_frame(records, canonical_links(records), ledger)
+    frame = queue_frame(records, project_links(catalog, records), ledger)
     write_if_changed(catalog.queue, csv_bytes(frame))
     return len(frame)
 

@@ -1,7 +1,12 @@
 """The one record schema every source is parsed into, and the immutable raw snapshots under data/raw/.
 
 Each retrieval or import is written once as `data/raw/<source>/<run_id>/records.csv` and logged in
-`data/raw/search_log.csv`; nothing under data/raw is ever rewritten."""
+`data/raw/search_log.csv`; nothing under data/raw is ever rewritten.
+
+A source whose results are bare addresses (the offline seed corpus) has the pages read afterwards: what
+each page showed is written once beside the snapshot as `pages.csv` (title and identifiers as shown, and a
+reviewer's summary of the opening in their own words, never the page's text). Reading the records fills a
+record's empty fields from its page reading and says so in `text_source`."""
 
 from __future__ import annotations
 
@@ -16,6 +21,11 @@ from pipeline.core.tabular import csv_bytes, read_csv_strict
 
 SEARCH_LOG_COLUMNS = ("run_id", "source", "run_at", "query", "date_from", "date_to", "n_results", "n_new",
                       "file", "note")
+PAGE_READING_COLUMNS = ("record_id", "url", "read_at", "read_by", "read_via", "title", "authors", "journal", "year",
+                        "doi", "pmid", "pmcid", "language", "page_kind", "summary", "identifier_sources")
+PAGE_READINGS = "pages.csv"
+# Filled from a page reading when the record itself is silent.
+READ_FIELDS = ("title", "authors", "journal", "year", "doi", "pmid", "pmcid", "language")
 
 
 @dataclass
@@ -74,13 +84,61 @@ def read_snapshot(path: Path) -> pd.DataFrame:
     return frame
 
 
+def read_page_readings(path: Path, snapshot: pd.DataFrame) -> pd.DataFrame:
+    """The readings of a snapshot's pages, checked against it: each names one of its records, by id and url."""
+    rows = read_csv_strict(path, PAGE_READING_COLUMNS)
+    urls = dict(zip(snapshot.record_id, snapshot.url))
+    problems, seen = [], {}
+    for line, row in rows:
+        where = f"{path}:{line}"
+        if row["record_id"] not in urls:
+            problems.append(f"{where}: record_id: no such record in {path.parent.name}/records.csv ({row['record_id']})")
+        elif row["url"] != urls[row["record_id"]]:
+            problems.append(f"{where}: url: differs from the record's address ({row['url'][:80]})")
+        if row["record_id"] in seen:
+            problems.append(f"{where}: record_id: read twice in one file (first at line {seen[row['record_id']]})")
+        seen[row["record_id"]] = line
+        if row["year"] and not (row["year"].isdigit() and 1600 <= int(row["year"]) <= 2100):
+            problems.append(f"{where}: year: not a year ({row['year']})")
+        if not row["read_at"] or not row["read_by"]:
+            problems.append(f"{where}: read_at: who read the page, and when, is required ()")
+    if problems:
+        raise InvalidDataError(problems)
+    return pd.DataFrame([row for _, row in rows], columns=list(PAGE_READING_COLUMNS))
+
+
+def _with_page_readings(frame: pd.DataFrame, readings: pd.DataFrame) -> pd.DataFrame:
+    by_id = readings.set_index("record_id")
+    frame = frame.copy()
+    frame["text_source"] = ""
+    for index, record_id in frame.record_id.items():
+        if record_id not in by_id.index:
+            continue
+        reading = by_id.loc[record_id]
+        for name in READ_FIELDS:
+            if (pd.isna(frame.at[index, name]) or frame.at[index, name] == "") and reading[name]:
+                frame.at[index, name] = int(reading[name]) if name == "year" else reading[name]
+        if not frame.at[index, "abstract"] and reading["summary"]:
+            frame.at[index, "abstract"] = reading["summary"]
+            frame.at[index, "text_source"] = (f"summary of the page opening, in the reader's words "
+                                              f"({reading['read_by']}, {reading['read_at'][:10]})")
+    frame["year"] = pd.to_numeric(frame["year"], errors="coerce").astype("Int64")
+    return frame
+
+
 def read_all_records(raw: Path, search_log: pd.DataFrame) -> pd.DataFrame:
-    """Every raw record in the order the search log lists the runs (that order decides canonical records)."""
+    """Every raw record in the order the search log lists the runs (that order decides canonical records),
+    with its page reading where the run has one."""
     frames, problems = [], []
     for run in search_log.itertuples():
         path = Path(raw) / run.file
         try:
             frame = read_snapshot(path)
+            readings = path.with_name(PAGE_READINGS)
+            if readings.exists():
+                frame = _with_page_readings(frame, read_page_readings(readings, frame))
+            else:
+                frame["text_source"] = ""
         except InvalidDataError as exc:
             problems.extend(exc.problems)
             continue
@@ -89,7 +147,7 @@ def read_all_records(raw: Path, search_log: pd.DataFrame) -> pd.DataFrame:
     if problems:
         raise InvalidDataError(problems)
     if not frames:
-        return pd.DataFrame(columns=[*RECORD_COLUMNS, "run_id"])
+        return pd.DataFrame(columns=[*RECORD_COLUMNS, "run_id", "text_source"])
     records = pd.concat(frames, ignore_index=True)
     duplicated = records[records.record_id.duplicated()]
     if len(duplicated):
@@ -106,3 +164,8 @@ def write_snapshot(raw: Path, source: str, run_id: str, records: list[Record]) -
         raise ReviewError(f"{path}: a raw snapshot with this run id exists already; raw data is never rewritten")
     write_bytes_atomic(path, csv_bytes(records_frame(records)))
     return relative
+
+
+def read_project_records(layout) -> pd.DataFrame:
+    """Every record of the project, in search-log order (the catalog's raw records dataset)."""
+    return read_all_records(layout.raw, read_search_log(layout.search_log))
