@@ -63,11 +63,11 @@ def bench_build(work: Path) -> tuple[list[str], dict]:
     def naive():
         out = work / "out-naive"
         out.mkdir(exist_ok=True)
-        for name, _ in NOTEBOOKS:
+        for name in NOTEBOOKS:
             subprocess.run([str(BIN / "papermill"), str(project / "notebooks" / name), str(out / name), "-p",
                             "tables_dir", str(tables), "-p", "project_root", str(project), "--no-progress-bar",
                             "-k", "python3"], check=True, capture_output=True, cwd=project / "notebooks")
-        subprocess.run([str(BIN / "jupyter-nbconvert"), "--to", "html", "--no-input", *[str(out / n) for n, _ in NOTEBOOKS]],
+        subprocess.run([str(BIN / "jupyter-nbconvert"), "--to", "html", "--no-input", *[str(out / n) for n in NOTEBOOKS]],
                        check=True, capture_output=True)
 
     theirs = measure(naive, repeats=max(2, REPEATS - 1))  # the slowest figure of the run

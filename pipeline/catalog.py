@@ -25,11 +25,18 @@ from pipeline.extract.context import read_cohorts, read_proportions
 from pipeline.extract.dual import agreement_by_field, read_comparison
 from pipeline.extract.references import bibliography_problems, load_bibliography
 from pipeline.extract.tables import TidyTables, compile_tables, read_forms
-from pipeline.screen.agreement import agreement
-from pipeline.screen.ledger import final_decisions, read_ledger, read_reviewers
+from pipeline.screen.agreement import agreement, coverage
+from pipeline.screen.ledger import (
+    final_decisions,
+    not_retrieved,
+    read_ledger,
+    read_reviewers,
+)
 from pipeline.screen.prisma import flow, prisma_frame
 from pipeline.search.dedupe import duplicates_frame, project_links, read_manual_links
 from pipeline.search.records import read_all_records, read_search_log
+from pipeline.synthesis.claims import read_claims
+from pipeline.synthesis.meta import pooled_table
 from pipeline.synthesis.selection import select_patients
 
 
@@ -69,6 +76,14 @@ DATASETS = (
             "the public tables (studies, patients, treatments, PRISMA counts, ...), rebuilt by every build"),
     Dataset("selected patients", "(computed)", "synthesis", "report",
             "the patients an analysis covers under the report parameters"),
+    Dataset("pooled results", "data/processed/meta_pooled.csv", "synthesis", "report, readers",
+            "the cohorts' proportions pooled by random effects (DerSimonian-Laird, Paule-Mandel)"),
+    Dataset("page readings", "data/raw/<source>/<run>/pages.csv", "reviewers", "search",
+            "what each result page of the offline corpus showed, in the reader's words"),
+    Dataset("duplicate links by reviewers", "data/screening/duplicate_links.csv", "reviewers", "search/dedupe",
+            "copies of one report that no key can see"),
+    Dataset("reviewers", "data/screening/reviewers.csv", "reviewers", "screen, report",
+            "who each reviewer id is (every one an AI assistant in this version)"),
     Dataset("report", "reports/latest/index.html", "report", "readers",
             "the self-contained page, with the executed notebooks and the tables it came from"),
     Dataset("versions", "reports/versions.json", "living", "report, readers",
@@ -76,7 +91,8 @@ DATASETS = (
 )
 
 TABLE_NAMES = ("studies", "patients", "treatments", "appraisals", "cohorts", "prisma", "screening_decisions",
-               "screening_agreement", "extraction_agreement", "search_log", "duplicates", "reviewers", "meta_inputs")
+               "screening_agreement", "extraction_agreement", "search_log", "duplicates", "reviewers", "meta_inputs", "meta_pooled", "screening_coverage",
+               "reports_not_retrieved")
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,9 @@ class Tables:
     duplicates: pd.DataFrame
     reviewers: pd.DataFrame
     meta_inputs: pd.DataFrame
+    meta_pooled: pd.DataFrame
+    screening_coverage: pd.DataFrame
+    reports_not_retrieved: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -156,6 +175,25 @@ class Catalog(Layout):
             _selection_cache[key] = select_patients(tables.patients, tables.studies, **self.parameters)
         return _selection_cache[key].copy()
 
+    def changed_parameters(self) -> dict[str, tuple[Any, Any]]:
+        """The parameters this analysis changes from review.toml's, as {name: (protocol's, this one's)}: a
+        sensitivity analysis when not empty."""
+        protocol = load_config(self.root).parameters
+        return {k: (protocol.get(k), value) for k, value in self.parameters.items() if protocol.get(k) != value}
+
+    def pooled(self) -> pd.DataFrame:
+        """The cohorts' proportions pooled at this analysis's confidence level (data/processed/meta_pooled.csv
+        holds them at the review's level)."""
+        return pooled_table(self.tables().meta_inputs, self.parameters.get("confidence_level", 0.95))
+
+    def logged_queries(self) -> dict[str, int]:
+        """Per source, the queries logged beside its runs (the offline corpus's queries.csv files)."""
+        counts: dict[str, int] = {}
+        for path in sorted(self.raw.glob("*/*/queries.csv")):
+            source = path.parent.parent.name
+            counts[source] = counts.get(source, 0) + len(pd.read_csv(path))
+        return counts
+
     def review_data(self) -> ReviewData:
         return load_review_data(self)
 
@@ -213,6 +251,8 @@ def load_review_data(catalog: Layout, previous_studies: int = 0, previous_report
         if row.study_id not in keys:
             problems.append(f"{catalog.cohorts}: study_id: context study has no entry in references.bib "
                             f"({row.study_id})")
+    if catalog.claims.exists():
+        attempt(lambda: read_claims(catalog.claims, set(tidy.studies.study_id) | set(cohorts.study_id)), None)
     if problems:
         raise InvalidDataError(problems)
 
@@ -227,13 +267,17 @@ def load_review_data(catalog: Layout, previous_studies: int = 0, previous_report
         "appraisals.csv": tidy.appraisals,
         "cohorts.csv": cohorts,
         "prisma.csv": prisma_frame(counts),
-        "screening_decisions.csv": decisions,
+        "screening_decisions.csv": decisions.assign(
+            duplicate_of=decisions.record_id.map(lambda r: "" if canonical.get(r, r) == r else canonical[r])),
         "screening_agreement.csv": agreement(ledger),
+        "screening_coverage.csv": coverage(ledger, canonical),
+        "reports_not_retrieved.csv": not_retrieved(ledger, records, canonical),
         "extraction_agreement.csv": agreement_by_field(comparison),
         "search_log.csv": search_log,
         "duplicates.csv": duplicates_frame(catalog, records),
         "reviewers.csv": reviewers,
         "meta_inputs.csv": proportions,
+        "meta_pooled.csv": pooled_table(proportions, config.parameters["confidence_level"]),
     }
     return ReviewData(tidy, records, canonical, ledger, cohorts, comparison, search_log, tables)
 

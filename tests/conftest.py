@@ -75,7 +75,6 @@ def make_project(root: Path, studies: list[dict] | None = None) -> Path:
     shutil.copytree(REPO / "notebooks", root / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     (root / "data").mkdir(exist_ok=True)
-    shutil.copy(REPO / "data" / "claims.yaml", root / "data" / "claims.yaml")
     if studies is None:
         studies = [
             study("alpha2020", "seed:a1", [patient()]),
@@ -107,6 +106,10 @@ def make_project(root: Path, studies: list[dict] | None = None) -> Path:
                    f"  journal = {{{s['journal']}}},\n  year = {{{s['year']}}},\n  doi = {{{s['doi']}}},\n"
                    f"  url = {{{s['url']}}}\n}}\n")
     (root / "references.bib").write_text("\n".join(bib), encoding="utf-8")
+    claims = yaml.safe_load((REPO / "data" / "claims.yaml").read_text(encoding="utf-8"))
+    ids = {s["study_id"] for s in studies}
+    claims["citations"] = [c for c in claims.get("citations", []) if c.get("study_id") in ids | {None}]
+    write_yaml(root / "data" / "claims.yaml", claims)  # the review's claims; only citations of studies held here
     return root
 
 

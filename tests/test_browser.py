@@ -67,12 +67,11 @@ def test_citation_links_land_on_their_bibliography_entries(page):
 
 
 def test_interactive_table_filters(page):
-    table = page.locator("table.dataTable").first
-    rows = table.locator("tbody tr")
+    rows = page.locator("#itables-evidence-table tbody tr")
     assert rows.count() == 2
     search = page.locator("div.dt-search input, .dataTables_filter input").first
     search.fill("beta2021")
-    page.wait_for_function("() => document.querySelectorAll('table.dataTable tbody tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#itables-evidence-table tbody tr').length === 1")
     assert "beta2021-1" in rows.first.inner_text()
 
 

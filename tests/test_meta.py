@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from pipeline.synthesis.meta import (
+    DM_ONLY_SUFFIX,
     leave_one_out,
     logit_effects,
     pool,
@@ -54,11 +55,22 @@ def test_one_study_cannot_be_pooled_and_only_outcomes_of_two_or_more_studies_are
     with pytest.raises(ValueError, match="two or more"):
         pool([3], [10])
     inputs = pd.DataFrame({"outcome": ["kidney involvement"] * 3 + ["thrombotic microangiopathy"],
-                           "study_id": ["a", "b", "c", "d"], "events": [35, 30, 14, 4], "n": [150, 146, 65, 26]})
+                           "study_id": ["a", "b", "c", "d"], "events": [35, 30, 14, 4], "n": [150, 146, 65, 26],
+                           "scope": ["mixed myositis"] * 3 + ["dermatomyositis only"]})
     table = pooled_table(inputs)
     assert list(table.outcome.unique()) == ["kidney involvement"]
     assert list(table.method) == ["DL", "PM"]
     assert ((table.estimate > 0) & (table.estimate < 1) & (table.ci_low <= table.estimate)).all()
+
+
+def test_dermatomyositis_only_cohorts_are_pooled_again_on_their_own():
+    inputs = pd.DataFrame({"outcome": ["proteinuria"] * 3, "study_id": ["a", "b", "c"], "events": [19, 2, 5],
+                           "n": [146, 9, 30], "scope": ["mixed myositis", "dermatomyositis only", "dermatomyositis only"]})
+    table = pooled_table(inputs).set_index(["outcome", "method"])
+    assert table.loc[("proteinuria", "DL"), "k"] == 3
+    dm_only = table.loc[("proteinuria" + DM_ONLY_SUFFIX, "DL")]
+    assert dm_only.k == 2 and dm_only.events == 7 and dm_only.n == 39
+    assert dm_only.estimate == pytest.approx(pool([2, 5], [9, 30])["estimate"])
 
 
 def test_study_intervals_are_exact_and_leave_one_out_drops_each_study_once():

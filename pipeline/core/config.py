@@ -15,7 +15,8 @@ CONFIG_NAME = "review.toml"
 PARAMETER_CHOICES: dict[str, tuple[str, ...]] = {"age_group": ("all", "adult", "juvenile")}
 # Each parameter's type, checked strictly: a quoted "false" is text, and text is not a boolean.
 PARAMETER_TYPES: dict[str, type] = {"include_comparator": bool, "biopsy_proven_only": bool, "age_group": str,
-                                    "year_min": int, "year_max": int, "confidence_level": float}
+                                    "year_min": int, "year_max": int, "keep_undated_reports": bool,
+                                    "confidence_level": float}
 TYPE_WORDS = {bool: "true or false (without quotes)", int: "a whole number (without quotes)",
               float: "a number (without quotes)", str: "text in quotes"}
 REVIEW_TEXT_KEYS = ("title", "question", "search_schedule", "retirement_plan")
@@ -27,6 +28,7 @@ PARAMETER_HELP: dict[str, str] = {
     "age_group": "all, adult or juvenile",
     "year_min": "earliest publication year of included reports",
     "year_max": "latest publication year of included reports",
+    "keep_undated_reports": "keep reports whose page shows no year whatever the year range (true/false)",
     "confidence_level": "level of the binomial confidence intervals, between 0 and 1",
 }
 

@@ -40,3 +40,10 @@ def input_files(root: Path) -> list[Path]:
     root = Path(root)
     data = [p for p in (root / "data").rglob("*") if p.is_file() and not _derived_or_transient(p.relative_to(root))]
     return data + [p for p in (root / "review.toml", root / "references.bib") if p.exists()]
+
+
+def inputs_digest(root: Path) -> tuple[int, str]:
+    """(number of input files, their SHA-256): what the report cites as the data it was built from."""
+    root = Path(root).resolve()
+    files = input_files(root)
+    return len(files), files_digest(files, root)

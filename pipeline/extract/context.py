@@ -13,13 +13,15 @@ from pipeline.core.forms import read_form
 
 COHORT_FIELDS = ("study_id", "record_id", "title", "first_author", "year", "journal", "doi", "pmid", "url",
                  "design", "n_patients", "n_kidney_involvement", "histology_counts", "outcomes", "provenance",
-                 "proportions")
+                 "proportions", "myositis_scope")
 COHORT_DESIGNS = ("cohort", "review", "case series (aggregate)", "systematic review")
 # Outcomes a cohort reports as events among patients (pooled when two or more cohorts report one).
 PROPORTION_OUTCOMES = ("kidney involvement", "proteinuria", "haematuria", "acute kidney injury",
                        "chronic kidney disease", "biopsy-proven glomerular disease", "thrombotic microangiopathy")
 PROPORTION_FIELDS = ("outcome", "events", "n", "population", "provenance")
-PROPORTION_COLUMNS = ["outcome", "study_id", "events", "n", "population", "provenance"]
+PROPORTION_COLUMNS = ["outcome", "study_id", "events", "n", "scope", "population", "provenance"]
+# Whom a cohort's counts are about: the dermatomyositis-only analysis pools the first kind.
+MYOSITIS_SCOPES = ("dermatomyositis only", "mixed myositis")
 
 
 def _proportion_problems(form, i: int, entry: dict) -> list[str]:
@@ -28,6 +30,9 @@ def _proportion_problems(form, i: int, entry: dict) -> list[str]:
         return [f"{form.where('cohorts', i, 'proportions')}: proportions: a list of outcome, events, n, population, "
                 f"provenance"]
     problems = []
+    if listed and entry.get("myositis_scope") not in MYOSITIS_SCOPES:
+        problems.append(f"{form.where('cohorts', i, 'myositis_scope')}: myositis_scope: a cohort with proportions "
+                        f"says whom they count, one of {' | '.join(MYOSITIS_SCOPES)} ({entry.get('myositis_scope')})")
     for j, item in enumerate(listed):
         where = form.where("cohorts", i, "proportions", j)
         if not isinstance(item, dict):
@@ -53,14 +58,15 @@ def read_proportions(path: Path) -> pd.DataFrame:
     if not Path(path).exists():
         return pd.DataFrame(columns=PROPORTION_COLUMNS)
     form = read_form(path)
-    rows = [{"study_id": entry.get("study_id"), **{k: item.get(k) for k in PROPORTION_FIELDS}}
+    rows = [{"study_id": entry.get("study_id"), "scope": entry.get("myositis_scope"),
+             **{k: item.get(k) for k in PROPORTION_FIELDS}}
             for entry in form.data.get("cohorts") or [] if isinstance(entry, dict)
             for item in entry.get("proportions") or [] if isinstance(item, dict)]
     return pd.DataFrame(rows, columns=PROPORTION_COLUMNS)
 
 
 def read_cohorts(path: Path) -> pd.DataFrame:
-    columns = [f for f in COHORT_FIELDS if f not in ("histology_counts", "proportions")] + ["histology"]
+    columns = [f for f in COHORT_FIELDS if f not in ("histology_counts", "proportions", "myositis_scope")] + ["histology"]
     if not Path(path).exists():
         return pd.DataFrame(columns=columns)
     form = read_form(path)
@@ -99,7 +105,7 @@ def read_cohorts(path: Path) -> pd.DataFrame:
             if value is not None and (not isinstance(value, int) or value < 0):
                 problems.append(f"{form.where('cohorts', i, key)}: {key}: not a whole number ({value})")
         problems += _proportion_problems(form, i, entry)
-        row = {key: entry.get(key) for key in COHORT_FIELDS if key not in ("histology_counts", "proportions")}
+        row = {key: entry.get(key) for key in columns if key != "histology"}
         row["histology"] = "; ".join(f"{lesion}: {n}" for lesion, n in histology.items())
         rows.append(row)
     if problems:

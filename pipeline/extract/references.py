@@ -13,9 +13,9 @@ from pipeline.core.errors import BuildError
 
 # The shapes the bibliography's identifier fields must have; anything else is shown as text, never linked.
 FIELD_SHAPES = {"doi": re.compile(r"^10\.\d{4,9}/[^\s\"<>]+$"), "pmid": re.compile(r"^\d{1,9}$"),
-                "pmcid": re.compile(r"^PMC\d+$"), "url": re.compile(r"^https?://[^\s\"<>]+$")}
+                "pmcid": re.compile(r"^PMC\d+$"), "url": re.compile(r"^https?://[^\s\"<>]+$"),
+                "link": re.compile(r"^https?://[^\s\"<>]+$")}
 ENTRY_START = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(][ \t]*([^,\s{}()]+)[ \t]*,", re.M)
-
 
 
 def load_bibliography(path: Path) -> BibliographyData:

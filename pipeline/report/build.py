@@ -43,15 +43,10 @@ DRAFT = "Draft build, not a published version"
 MAX_NAME_BYTES = 200
 MAX_PATH_BYTES = 3800
 NOTEBOOKS = (
-    # (notebook, section title): executed in this order, shown in this order.
-    ("00_summary.ipynb", "Summary"),
-    ("01_search_and_selection.ipynb", "Search and selection"),
-    ("02_patients.ipynb", "Characteristics of included patients"),
-    ("03_kidney_lesions.ipynb", "Kidney lesions and associations"),
-    ("04_treatment_outcomes.ipynb", "Treatments and outcomes"),
-    ("05_claims.ipynb", "Claims checked"),
-    ("06_quality_and_evidence.ipynb", "Quality and evidence table"),
-    ("07_methods.ipynb", "Methods"),
+    # executed in this order, shown in this order; each notebook's own heading titles its section
+    "00_summary.ipynb", "01_frequency.ipynb", "02_search_and_selection.ipynb", "03_patients.ipynb",
+    "04_kidney_lesions.ipynb", "05_treatment_outcomes.ipynb", "06_claims.ipynb", "07_quality_and_evidence.ipynb",
+    "08_methods.ipynb",
 )
 PROTECTED = ("data", "notebooks", "pipeline", "tests", "bench", "docs", ".git", ".ci", ".github", ".venv")
 
@@ -76,7 +71,7 @@ def execute_notebooks(notebooks: Path, executed: Path, parameters: dict[str, Any
     manager.start_kernel(cwd=str(notebooks))
     results = []
     try:
-        for name, _title in NOTEBOOKS:
+        for name in NOTEBOOKS:
             progress(name)
             try:
                 results.append(papermill.execute_notebook(
@@ -186,7 +181,8 @@ def build(root: Path, overrides: dict[str, Any] | None = None, output: Path | No
     `publish_tables` says so, in the same step as the report: both are swapped in, or neither. A caller
     that has already validated the data passes it as `data`."""
     catalog = Catalog(Path(root).resolve())
-    config = load_config(catalog.root).with_parameters(overrides or {})
+    protocol = load_config(catalog.root)
+    config = protocol.with_parameters(overrides or {})
     target = report_target(catalog, output)
     publish = publish_tables if publish_tables is not None else output is None
     with project_lock(catalog):
@@ -206,7 +202,9 @@ def build(root: Path, overrides: dict[str, Any] | None = None, output: Path | No
                                          notebook_parameters(config, staging / "data"), progress)
             built = clock().strftime("%Y-%m-%d %H:%M UTC")
             info = PageInfo(title=config.review["title"], version=f"Version {version}" if version else DRAFT,
-                            built=built, parameters=config.parameters)
+                            built=built, parameters=config.parameters,
+                            changed={k: (protocol.parameters.get(k), v) for k, v in config.parameters.items()
+                                     if protocol.parameters.get(k) != v})
             try:
                 page = assemble([notebook_body(nb) for nb in executed], info, bibliography)
             except ValueError as exc:

@@ -8,8 +8,10 @@ from pipeline.core import vocabulary as v
 from pipeline.synthesis.proportions import age_summary, percent_cells
 
 
-def selection_sentence(all_patients: pd.DataFrame, selected: pd.DataFrame, params: dict) -> str:
+def selection_sentence(all_patients: pd.DataFrame, selected: pd.DataFrame, studies: pd.DataFrame,
+                       params: dict) -> str:
     left_out = len(all_patients) - len(selected)
+    undated = set(studies.study_id[studies.year.isna()]) & set(selected.study_id)
     switches = []
     if not params["include_comparator"]:
         n = int(all_patients.myositis_type.isin(v.COMPARATOR_TYPES).sum())
@@ -19,7 +21,10 @@ def selection_sentence(all_patients: pd.DataFrame, selected: pd.DataFrame, param
         switches.append("only biopsy-proven kidney disease is kept")
     if params["age_group"] != "all":
         switches.append(f"only {params['age_group']} patients are kept")
-    switches.append(f"reports published {params['year_min']}-{params['year_max']}")
+    switches.append(f"reports published {params['year_min']} to {params['year_max']}"
+                    + (f", and {len(undated)} report{'s' if len(undated) != 1 else ''} whose page shows no year "
+                       f"(keep_undated_reports = true)" if undated else
+                       (", reports without a year left out" if not params.get("keep_undated_reports", True) else "")))
     return (f"This analysis covers {len(selected)} of {len(all_patients)} extracted patients "
             f"({left_out} left out): " + "; ".join(switches) + ".")
 
@@ -40,8 +45,13 @@ def _rows(label: str, values: pd.Series, categories) -> list[dict]:
 
 def characteristics(patients: pd.DataFrame) -> pd.DataFrame:
     ages = age_summary(patients)
-    age_text = (f"median {ages['median']:g} (IQR {ages['q1']:g}-{ages['q3']:g}; range {ages['min']:g}-"
-                f"{ages['max']:g})" if ages["n_with_age"] else "not reported")
+    if not ages["n_with_age"]:
+        age_text = "not reported"
+    elif ages["n_with_age"] == 1:
+        age_text = f"{ages['min']:g} (one patient)"
+    else:
+        age_text = (f"median {ages['median']:g} (IQR {ages['q1']:g} to {ages['q3']:g}; range {ages['min']:g} to "
+                    f"{ages['max']:g})")
     rows = [{"characteristic": "age, years", "value": age_text, "patients": ages["n_with_age"],
              "of": len(patients), "percent": ""}]
     rows += _rows("sex", patients.sex, v.SEX)

@@ -47,7 +47,8 @@ def cite(*keys: str) -> str:
 
 class ReviewStyle(UnsrtStyle):
     """unsrt, but titles keep the capitalisation the journal printed (gene and antibody names, acronyms),
-    and each entry links its DOI, PubMed, PMC record and the page the reviewers read."""
+    and each entry links its DOI, PubMed, PMC record, the page the reviewers read and, where that page
+    is a copy, the publisher's."""
 
     def format_title(self, e, which_field, as_sentence=True):
         title = field(which_field)
@@ -73,6 +74,7 @@ class ReviewStyle(UnsrtStyle):
             optional[href(pubmed)[join["PMID:", field("pmid", raw=True)]]],
             optional[href(pmc)[field("pmcid", raw=True)]],
             optional[href(read)["source page read"]],
+            optional[href(field("link", raw=True))["publisher page"]],
         ]
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from pipeline.report.citations import cite
-from pipeline.report.display import paragraph, table_html
+from pipeline.report.display import download_links, for_people, paragraph, table_html
 from pipeline.synthesis.outcomes import regimens
 
 SHORT_ANSWER = {"Yes": "Y", "No": "N", "Unclear": "U", "Not applicable": "NA"}
@@ -37,14 +37,14 @@ def evidence_table(patients: pd.DataFrame, studies: pd.DataFrame, treatments: pd
 
     init_notebook_mode(all_interactive=False, connected=False)  # displays the inlined DataTables bundle
 
-    frame = patients.assign(
+    frame = for_people(patients.assign(
         reference=patients.study_id.map(lambda s: cite(s)),
         year=patients.study_id.map(studies.set_index("study_id").year),
-        evidence=patients.study_id.map(studies.set_index("study_id").evidence_level),
         regimen=regimens(patients, treatments),
-    )[["patient_id", "reference", "year", "age_years", "sex", "myositis_type", "antibodies", "malignancy",
-       "kidney_presentation", "renal_histology", "ns_timing", "regimen", "renal_outcome", "muscle_outcome",
-       "died", "evidence"]]
+    )[["patient_id", "reference", "year", "age_years", "sex", "myositis_type", "antibodies",
+       "kidney_presentation", "renal_histology", "ns_timing", "regimen", "renal_outcome"]].rename(columns={
+        "patient_id": "patient", "age_years": "age", "myositis_type": "myositis", "kidney_presentation": "kidney",
+        "renal_histology": "histology", "ns_timing": "timing", "renal_outcome": "renal outcome"}))
     # A fixed table id keeps two builds of the same data byte-identical (itables draws a random one).
     table = to_html_datatable(frame, connected=False, caption="Evidence table: every patient in this analysis.",
                               table_id="itables-evidence-table",
@@ -52,5 +52,13 @@ def evidence_table(patients: pd.DataFrame, studies: pd.DataFrame, treatments: pd
                               layout={"topStart": "search", "topEnd": "pageLength", "bottomStart": "info",
                                       "bottomEnd": "paging"},
                               columnControl=["order", ["searchList"]], ordering={"indicators": False},
-                              allow_html=False)
+                              autoWidth=False, scrollX=True, classes="display compact evidence-table", allow_html=False)
     return HTML(table)
+
+
+DOWNLOADS = ("patients", "treatments", "studies", "meta_pooled", "meta_inputs", "prisma")
+
+
+def downloads(tables) -> HTML:
+    """The public tables as CSV and Excel inside the page."""
+    return HTML("".join(download_links(name, getattr(tables, name)) for name in DOWNLOADS))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import nbformat
@@ -54,6 +54,16 @@ class PageInfo:
     version: str
     built: str
     parameters: dict
+    changed: dict = field(default_factory=dict)  # parameter -> (protocol value, value of this build)
+
+    def banner(self) -> str:
+        """A sensitivity build says so at the top: which parameters differ from the protocol's."""
+        if not self.changed:
+            return ""
+        items = "; ".join(f"{html.escape(k)} = {html.escape(str(new))} (protocol: {html.escape(str(old))})"
+                          for k, (old, new) in self.changed.items())
+        return (f'<p class="sensitivity-banner"><strong>Sensitivity analysis, not the review\'s main answer.</strong> '
+                f'Parameters changed from review.toml: {items}.</p>')
 
 
 def _slug(text: str, used: set[str]) -> str:
@@ -98,7 +108,8 @@ def assemble(bodies: list[str], info: PageInfo, bibliography: BibliographyData) 
     parameters = ", ".join(f"{html.escape(k)} = {html.escape(str(v))}" for k, v in info.parameters.items())
     page = PAGE.format(
         title=html.escape(info.title), version=html.escape(info.version), built=html.escape(info.built),
-        parameters=parameters, toc=toc, body=body, references=bibliography_html(bibliography, cited), css=CSS,
+        parameters=parameters, banner=info.banner(), toc=toc, body=body,
+        references=bibliography_html(bibliography, cited), css=CSS,
     )
     remote = REMOTE_REFERENCE.search(page)
     if remote:
@@ -143,7 +154,31 @@ table.report-table th { background: #eef1f6; }
 .verdict { font-weight: 600; }
 ol.references li { margin: .4rem 0; font-size: .92rem; }
 .jp-OutputArea-output pre { white-space: pre-wrap; }
+.answer { border-left: 4px solid var(--accent); background: #f2f6fa; padding: .4rem 1.2rem .6rem; margin: 1rem 0; }
+.answer h3 { margin: .9rem 0 .3rem; font-size: 1.02rem; }
+.answer .statement { margin: .3rem 0 .7rem; }
+.certainty { display: inline-block; font-size: .78rem; font-weight: 600; padding: 0 .45rem; border-radius: .6rem;
+  background: #e3e8ef; color: var(--ink); white-space: nowrap; }
+.certainty-low { background: #fff1cc; } .certainty-very-low { background: #fbe0dc; }
+.certainty-reason { font-size: .86rem; color: var(--muted); }
+.cite-box { border: 1px solid var(--rule); background: #fff; padding: .3rem 1rem; margin: 1rem 0; font-size: .92rem; }
+.cite-label { font-weight: 600; margin-bottom: .2rem; }
+.downloads { font-size: .88rem; margin: .3rem 0; } a.download { white-space: nowrap; }
+.sensitivity-banner { border-left: 4px solid #c98b00; background: #fff8e6; padding: .4rem .8rem; color: var(--ink); }
+ol.not-retrieved li { font-size: .9rem; margin: .2rem 0; }
+table.evidence-table { font-size: .84rem; } table.evidence-table td { vertical-align: top; }
 @media (max-width: 900px) { .layout { grid-template-columns: 1fr; } nav.toc { position: static; max-height: none; } }
+@media print {
+  body { font-size: 10.5pt; background: #fff; }
+  .layout { display: block; max-width: none; }
+  nav.toc, .dt-search, .dt-length, .dt-paging, .dt-column-order, .dt-column-header button, .downloads { display: none; }
+  main { padding: 0; }
+  h2, h3 { break-after: avoid; }
+  figure.report-figure, .report-table-wrap, .answer .statement, .cite-box { break-inside: avoid; }
+  .report-table-wrap { overflow: visible; }
+  a { color: var(--ink); text-decoration: none; }
+  a.cite::after { content: ""; }
+}
 """
 
 PAGE = """<!DOCTYPE html>
@@ -160,6 +195,7 @@ PAGE = """<!DOCTYPE html>
 <h1>{title}</h1>
 <p>{version} · built {built}</p>
 <p>Parameters: {parameters}</p>
+{banner}
 </header>
 {toc}
 <main>

@@ -46,3 +46,18 @@ def agreement(ledger: pd.DataFrame) -> pd.DataFrame:
                              "cohen_kappa": cohen_kappa(da, db)})
     return pd.DataFrame(rows, columns=["stage", "reviewer_a", "reviewer_b", "n_records", "percent_agreement",
                                        "cohen_kappa"])
+
+
+def coverage(ledger: pd.DataFrame, canonical: dict[str, str]) -> pd.DataFrame:
+    """Per stage: records decided (after deduplication) and how many of them two or more reviewers decided
+    independently (the double-screened share the report states)."""
+    independent = current(ledger)
+    independent = independent[(independent.reviewer != CONSENSUS)
+                               & independent.record_id.map(lambda r: canonical.get(r, r) == r)]
+    rows = []
+    for stage, group in independent.groupby("stage", sort=True):
+        per_record = group.groupby("record_id").reviewer.nunique()
+        rows.append({"stage": stage, "records decided": len(per_record),
+                     "decided by two or more reviewers": int((per_record >= 2).sum()),
+                     "share": round(float((per_record >= 2).mean()), 3)})
+    return pd.DataFrame(rows, columns=["stage", "records decided", "decided by two or more reviewers", "share"])

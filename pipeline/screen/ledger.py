@@ -116,3 +116,17 @@ def read_reviewers(path: Path, ledger: pd.DataFrame) -> pd.DataFrame:
         raise InvalidDataError([f"{path}:1: reviewer: not described here but deciding in the ledger ({name})"
                                 for name in missing])
     return frame
+
+
+def not_retrieved(ledger: pd.DataFrame, records: pd.DataFrame, canonical: dict[str, str]) -> pd.DataFrame:
+    """The reports sought at full text whose reachable text could not confirm eligibility, with what is missing
+    (the reviewer's note) and where the report was seen: the list a reader with full-text access would start from."""
+    final = final_decisions(ledger)
+    chosen = final[(final.stage == "full text") & (final.decision == v.NOT_RETRIEVED)
+                   & final.record_id.map(lambda r: canonical.get(r, r) == r)]
+    latest = current(ledger)
+    notes = latest[(latest.stage == "full text") & (latest.decision == v.NOT_RETRIEVED)].groupby("record_id").note.last()
+    by_id = records.set_index("record_id")
+    rows = [{"record_id": r, "title": by_id.at[r, "title"] or "", "url": by_id.at[r, "url"], "missing": notes.get(r, "")}
+            for r in chosen.record_id]
+    return pd.DataFrame(rows, columns=["record_id", "title", "url", "missing"])

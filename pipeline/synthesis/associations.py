@@ -28,9 +28,16 @@ def histology_by_subgroup(patients: pd.DataFrame, grouping: pd.Series) -> pd.Dat
     return table.rename_axis(index="histology", columns=None)
 
 
-def associations(patients: pd.DataFrame) -> pd.DataFrame:
+# A comparison with fewer biopsied patients than this on either side is not tested: a p value from 1 of 2 against
+# 0 of 7 reads as evidence and is noise.
+MIN_GROUP = 5
+TOO_FEW = "too few patients to compare"
+
+
+def associations(patients: pd.DataFrame, min_group: int = MIN_GROUP) -> pd.DataFrame:
     """For each subgroup level against the rest and each lesion: the 2x2 counts and Fisher's exact p
-    (two-sided, uncorrected). Patients with the subgroup not reported, or no biopsy, are left out."""
+    (two-sided, uncorrected), or TOO_FEW when either side has fewer than `min_group` patients. Patients with
+    the subgroup not reported, or no biopsy, are left out."""
     biopsied = patients[~patients.renal_histology.isin(v.NON_BIOPSY_HISTOLOGY)]
     rows = []
     for name, grouping in subgroups(patients).items():
@@ -48,8 +55,9 @@ def associations(patients: pd.DataFrame) -> pd.DataFrame:
                 c, d = int((~in_group & has).sum()), int((~in_group & ~has).sum())
                 if a + c == 0:
                     continue
-                _, p = fisher_exact([[a, b], [c, d]])
-                rows.append({"subgroup": f"{name}: {level}", "lesion": lesion, "lesion in subgroup": f"{a}/{a + b}",
-                             "lesion in others": f"{c}/{c + d}", "Fisher p (uncorrected)": round(float(p), 3)})
+                enough = min(a + b, c + d) >= min_group
+                p = round(float(fisher_exact([[a, b], [c, d]])[1]), 3) if enough else TOO_FEW
+                rows.append({"subgroup": f"{name}: {level}", "lesion": lesion, "lesion in subgroup": f"{a} of {a + b}",
+                             "lesion in others": f"{c} of {c + d}", "Fisher p (uncorrected)": p})
     return pd.DataFrame(rows, columns=["subgroup", "lesion", "lesion in subgroup", "lesion in others",
                                        "Fisher p (uncorrected)"])

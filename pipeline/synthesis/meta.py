@@ -24,6 +24,10 @@ POOLED_COLUMNS = ["outcome", "method", "k", "events", "n", "estimate", "ci_low",
                   "tau2", "i2"]
 
 
+DM_ONLY = "dermatomyositis only"
+DM_ONLY_SUFFIX = ", dermatomyositis only"  # the sensitivity analysis's outcome name in meta_pooled.csv
+
+
 def logit_effects(events: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Log odds and their variances; a study with 0 or n events gets 0.5 added to both cells."""
     events, n = np.asarray(events, dtype=float), np.asarray(n, dtype=float)
@@ -65,7 +69,8 @@ def study_proportions(inputs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame
 def pooled_table(inputs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Every outcome that two or more studies report, pooled by each method (data/processed/meta_pooled.csv)."""
     rows = []
-    for outcome, group in inputs.groupby("outcome", sort=True):
+    dm_only = inputs[inputs.scope == DM_ONLY].assign(outcome=lambda f: f.outcome + DM_ONLY_SUFFIX)
+    for outcome, group in pd.concat([inputs, dm_only]).groupby("outcome", sort=True):
         if len(group) < 2:
             continue
         for method in METHODS:

@@ -46,3 +46,13 @@ def follow_up_sentence(patients: pd.DataFrame) -> str:
     return (f"Follow-up is stated for {len(months)} of {len(patients)} patients (median {months.median():g} "
             f"months, range {months.min():g}-{months.max():g}). Time to remission is rarely stated in the "
             f"reports read and is not summarised.")
+
+
+def stated_doses(patients: pd.DataFrame, treatments: pd.DataFrame) -> pd.DataFrame:
+    """Every treatment of the analysis's patients whose dose or duration the report states, as written."""
+    given = treatments[treatments.patient_id.isin(patients.patient_id)]
+    stated = given[(given.dose.fillna(v.NOT_REPORTED) != v.NOT_REPORTED)
+                   | (given.duration.fillna(v.NOT_REPORTED) != v.NOT_REPORTED)]
+    study = patients.set_index("patient_id").study_id
+    return pd.DataFrame({"study_id": stated.patient_id.map(study), "patient": stated.patient_id, "agent": stated.agent,
+                         "aimed at": stated.target, "dose": stated.dose, "duration": stated.duration})

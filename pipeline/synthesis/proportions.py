@@ -55,7 +55,8 @@ def antibody_counts(patients: pd.DataFrame) -> pd.DataFrame:
     tested = patients[patients.antibodies != v.NOT_REPORTED]
     tokens = tested.antibodies.str.split(v.ANTIBODY_SEPARATOR).explode()
     counts = tokens[tokens != "none"].value_counts()
-    return pd.DataFrame({"antibody": counts.index, "patients": counts.values, "of reported": len(tested)})
+    return pd.DataFrame({"antibody": counts.index, "patients positive": counts.values,
+                         "of patients with antibody results": len(tested)})
 
 
 def has_antibody(patients: pd.DataFrame, antibody: str) -> pd.Series:
