@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import traceback
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.core.config import PARAMETER_HELP, load_config, parse_override
-from pipeline.core.errors import InvalidDataError, ReviewError
+from pipeline.core.errors import ConfigError, InvalidDataError, ReviewError
 from pipeline.core.secrets import RedactingStream
 
 EXIT_CODES = """exit codes:
@@ -71,6 +72,8 @@ def _screen(args: argparse.Namespace) -> int:
     from pipeline.search.records import read_project_records
 
     catalog = Catalog(Path(args.root).resolve())
+    if args.add:
+        return _screen_add(args, catalog)
     records = read_project_records(catalog)
     ledger = read_ledger(catalog.ledger, set(records.record_id))
     if args.agreement:
@@ -82,6 +85,31 @@ def _screen(args: argparse.Namespace) -> int:
         print(f"{conflict.record_id}\t{conflict.stage}\t{decisions}")
     print(f"{len(found)} unsettled conflict(s); settle each with a 'consensus' row in {catalog.ledger}",
           file=sys.stderr)
+    return 0
+
+
+def _screen_add(args: argparse.Namespace, catalog) -> int:
+    """One decision appended to the ledger after the whole ledger with it has been checked."""
+    from pipeline.core.atomic import write_text_atomic
+    from pipeline.core.lock import project_lock
+    from pipeline.screen.ledger import read_ledger, read_reviewers, with_decision
+    from pipeline.screen.queue import write_queue
+    from pipeline.search.records import read_project_records
+
+    if not args.stage or not args.reviewer or not (args.include or args.exclude or args.not_retrieved):
+        raise ConfigError("screen --add needs --stage, --reviewer and one of --include, --exclude REASON, "
+                          "--not-retrieved")
+    decision = ("include" if args.include else "exclude" if args.exclude else "not retrieved")
+    row = {"record_id": args.add, "stage": args.stage, "reviewer": args.reviewer, "decision": decision,
+           "reason": args.exclude or "", "date": args.date or dt.datetime.now(dt.timezone.utc).date().isoformat(),
+           "note": args.note or ""}
+    with project_lock(catalog):
+        records = read_project_records(catalog)
+        text = with_decision(catalog.ledger, set(records.record_id), row)
+        read_reviewers(catalog.reviewers, read_ledger(catalog.ledger, text=text))
+        write_text_atomic(catalog.ledger, text)
+        waiting = write_queue(catalog)
+    print(f"{catalog.ledger}: {args.add} {args.stage}: {decision} by {args.reviewer}; {waiting} await screening")
     return 0
 
 
@@ -146,7 +174,20 @@ def _import(args: argparse.Namespace) -> int:
         waiting = write_queue(catalog)
     print(f"{args.file}: {summary.retrieved} records read, {summary.new} new written under "
           f"data/raw/{args.source}/; {waiting} await screening")
+    _print_waiting(catalog, args.source)
     return 0
+
+
+def _print_waiting(catalog, source: str, limit: int = 20) -> None:
+    """The source's records awaiting screening, best first, with the id `lsr screen --add` takes."""
+    import pandas as pd
+
+    queue = pd.read_csv(catalog.queue, dtype=str, keep_default_na=False)
+    mine = queue[queue.source == source]
+    for row in mine.head(limit).itertuples():
+        print(f"  {row.record_id}\t{row.title[:90]}")
+    if len(mine) > limit:
+        print(f"  ... and {len(mine) - limit} more in {catalog.queue}")
 
 
 def _extract(args: argparse.Namespace) -> int:
@@ -155,7 +196,8 @@ def _extract(args: argparse.Namespace) -> int:
     from pipeline.core.forms import dump_form
     from pipeline.core.identifiers import check_study_id, inside
     from pipeline.core.lock import project_lock
-    from pipeline.extract.suggest import form_from_suggestion, suggest
+    from pipeline.extract.references import load_bibliography
+    from pipeline.extract.suggest import appraisal_skeleton, bibliography_entry, form_from_suggestion, suggest
 
     catalog = Catalog(Path(args.root).resolve())
     if args.evaluate:
@@ -179,9 +221,21 @@ def _extract(args: argparse.Namespace) -> int:
         record = matches.iloc[0].to_dict()
         form = form_from_suggestion(args.study_id, record, suggest(record["title"], record["abstract"]))
         write_text_atomic(target, dump_form(form))
+        appraisal = inside(catalog.appraisal, f"{args.study_id}.yaml")
+        if not appraisal.exists():
+            write_text_atomic(appraisal, dump_form(appraisal_skeleton(args.study_id)))
+        bibliography = catalog.bibliography.read_text(encoding="utf-8") if catalog.bibliography.exists() else ""
+        added_entry = args.study_id not in load_bibliography(catalog.bibliography).entries \
+            if catalog.bibliography.exists() else True
+        if added_entry:
+            write_text_atomic(catalog.bibliography, bibliography.rstrip("\n") + "\n\n"
+                              + bibliography_entry(args.study_id, record))
     pending = form["patients"][0]["unconfirmed"]
     print(f"{target}: {len(pending)} suggested value(s) to confirm ({', '.join(pending) or 'none'}); "
           f"lsr validate lists them until each is confirmed")
+    print(f"{appraisal}: the JBI checklist to answer"
+          + (f"; {catalog.bibliography}: entry {args.study_id} from the record's metadata, to check" if added_entry
+             else ""))
     return 0
 
 
@@ -256,12 +310,22 @@ def parser() -> argparse.ArgumentParser:
     extract.add_argument("--study-id", help="BibTeX key of the new study (with --suggest)")
     extract.set_defaults(run=_extract)
 
-    screen = commands.add_parser("screen", help="screening ledger: conflicts between reviewers, agreement",
-                                 description="List records where independent reviewers disagree and no consensus "
-                                             "row settles it, or print agreement per stage.")
+    screen = commands.add_parser("screen", help="screening ledger: record a decision, conflicts, agreement",
+                                 description="Record one decision (--add), list records where independent "
+                                             "reviewers disagree and no consensus row settles it, or print "
+                                             "agreement per stage.")
     mode = screen.add_mutually_exclusive_group()
     mode.add_argument("--conflicts", action="store_true", help="list unsettled disagreements (default)")
     mode.add_argument("--agreement", action="store_true", help="percent agreement and Cohen's kappa per stage")
+    mode.add_argument("--add", metavar="RECORD", help="record one decision on RECORD in the ledger (checked first)")
+    screen.add_argument("--stage", choices=["title/abstract", "full text"], help="with --add")
+    screen.add_argument("--reviewer", help="with --add: your reviewer id (data/screening/reviewers.csv)")
+    verdict = screen.add_mutually_exclusive_group()
+    verdict.add_argument("--include", action="store_true", help="with --add")
+    verdict.add_argument("--exclude", metavar="REASON", help="with --add: a reason from the protocol's list")
+    verdict.add_argument("--not-retrieved", action="store_true", help="with --add, full text: say why in --note")
+    screen.add_argument("--note", help="with --add")
+    screen.add_argument("--date", help="with --add: YYYY-MM-DD (default: today, UTC)")
     screen.set_defaults(run=_screen)
     return top
 

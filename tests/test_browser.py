@@ -90,3 +90,20 @@ def test_markup_in_data_shows_as_text_and_runs_nothing(page):
     assert page.get_by_text("<script>window.__xss = 1</script>", exact=False).count() >= 1
     assert page.get_by_text("Juvenile DM & ", exact=False).count() >= 1
     assert page.errors == []
+
+
+def test_printing_keeps_every_section_and_drops_the_navigation(page, tmp_path):
+    from pypdf import PdfReader
+
+    pdf = tmp_path / "report.pdf"
+    page.emulate_media(media="print")
+    assert page.locator("nav.toc").is_hidden() and page.locator(".downloads").first.is_hidden()
+    page.pdf(path=str(pdf), format="A4", print_background=True)
+    reader = PdfReader(pdf)
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    for heading in ("What the evidence says", "How often: the cohorts pooled", "Search and selection",
+                    "Characteristics of included patients", "Claims checked", "Quality and evidence table",
+                    "Methods", "References", "How to cite this version"):
+        assert heading in text, heading
+    assert "Contents" not in reader.pages[0].extract_text()
+    assert len(reader.pages) >= 5

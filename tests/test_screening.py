@@ -4,7 +4,7 @@ from statsmodels.stats.inter_rater import cohens_kappa
 
 from pipeline.core.errors import InvalidDataError
 from pipeline.screen.agreement import agreement, cohen_kappa
-from pipeline.screen.ledger import conflicts, final_decisions, read_ledger
+from pipeline.screen.ledger import conflicts, final_decisions, read_ledger, with_decision
 
 
 def ledger(tmp_path, rows):
@@ -71,3 +71,20 @@ def test_same_reviewer_twice_is_a_duplicate(tmp_path):
     row = ["r1", "title/abstract", "ana", "include", "", "2026-01-02", ""]
     with pytest.raises(InvalidDataError, match="first at line 2"):
         read_ledger(ledger(tmp_path, [row, row]), {"r1"})
+
+
+def test_a_decision_is_checked_with_the_whole_ledger_before_anything_is_written(tmp_path):
+    path = ledger(tmp_path, [["r1", "title/abstract", "ana", "include", "", "2026-01-02", ""]])
+    before = path.read_bytes()
+    decision = {"record_id": "r1", "stage": "full text", "reviewer": "ana", "decision": "exclude",
+                "reason": "not a listed reason", "date": "2026-01-03", "note": ""}
+    with pytest.raises(InvalidDataError) as caught:
+        with_decision(path, {"r1"}, decision)
+    assert caught.value.problems == [f"{path}:3: reason: an exclusion needs a reason from the protocol's list "
+                                     f"(not a listed reason)"]
+    with pytest.raises(InvalidDataError, match="no such record"):
+        with_decision(path, {"r1"}, {**decision, "record_id": "r9", "reason": "not myositis"})
+    assert path.read_bytes() == before
+    text = with_decision(path, {"r1"}, {**decision, "reason": "not myositis", "note": 'said "no"'})
+    assert text.splitlines()[-1] == 'r1,full text,ana,exclude,not myositis,2026-01-03,"said ""no"""'
+    assert len(read_ledger(path, {"r1"}, text)) == 2

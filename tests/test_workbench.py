@@ -11,6 +11,8 @@ import pytest
 import yaml
 from conftest import appraisal
 
+from pipeline.extract.references import load_bibliography
+
 EXPORT = Path(__file__).parent / "data" / "imports" / "embase.ris"
 
 
@@ -64,12 +66,11 @@ def test_import_queue_screen_extract_appraise_build(project):
     patient["unconfirmed"] = []  # the reviewer checked each value against the source
     patient["provenance"] = {key: "abstract, first sentence (confirmed by ana)" for key in patient["provenance"]}
     form_path.write_text(yaml.safe_dump(form, sort_keys=False, allow_unicode=True))
+    skeleton = yaml.safe_load((project / "data/appraisal/fixture2019.yaml").read_text())
+    assert [item["answer"] for item in skeleton["items"]] == [""] * 8  # written by --suggest, for a reviewer
     (project / "data/appraisal/fixture2019.yaml").write_text(yaml.safe_dump(appraisal("fixture2019")))
-    with (project / "references.bib").open("a") as stream:
-        stream.write("\n@article{fixture2019,\n  title = {Test case: dermatomyositis with membranous nephropathy "
-                     "(fixture)},\n  year = {2019},\n  url = {https://example.org/fixture}\n}\n")
-    form["url"] = form["url"] or "https://example.org/fixture"
-    form_path.write_text(yaml.safe_dump(form, sort_keys=False, allow_unicode=True))
+    entry = load_bibliography(project / "references.bib").entries["fixture2019"]  # from the record's metadata
+    assert entry.fields["year"] == "2019" and entry.fields["doi"] == form["doi"]
     validated = lsr(project, "validate")
     assert validated.returncode == 0, validated.stderr
     built = lsr(project, "build", "-q")

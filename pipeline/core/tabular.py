@@ -29,11 +29,13 @@ def numbered_rows(reader, path: Path, problems: list[str]) -> Iterator[tuple[int
             yield line, values
 
 
-def read_csv_strict(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """Rows with their line numbers; every problem is reported as `file:line: field: message (value)`."""
+def read_csv_strict(path: Path, required: tuple[str, ...],
+                    text: str | None = None) -> list[tuple[int, dict[str, str]]]:
+    """Rows with their line numbers; every problem is reported as `file:line: field: message (value)`. With
+    `text`, that text is read as what `path` would hold (a change checked before it is written)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8") if text is None else text
     except FileNotFoundError:
         raise InvalidDataError([f"{path}:1: file: not found"]) from None
     except UnicodeDecodeError as exc:

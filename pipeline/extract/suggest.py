@@ -131,6 +131,31 @@ def form_from_suggestion(study_id: str, record: dict, suggestion: Suggestion) ->
             "patients": [patient]}
 
 
+def appraisal_skeleton(study_id: str) -> dict:
+    """A JBI case-report checklist to fill in: each item's question as a comment-like field, the answer left
+    empty so that `lsr validate` lists it until a reviewer answers it."""
+    return {"study_id": study_id,
+            "items": [{"item": i, "question": question, "answer": "", "reason": ""}
+                      for i, question in enumerate(v.JBI_ITEMS, start=1)]}
+
+
+def bibliography_entry(study_id: str, record: dict) -> str:
+    """A references.bib entry from the record's metadata (pybtex writes it), for the reviewer to check."""
+    from pybtex.database import BibliographyData, Entry, Person
+
+    fields = {"title": record.get("title") or "", "journal": record.get("journal") or "",
+              "year": "" if pd.isna(record.get("year")) else str(int(record["year"])),
+              "doi": record.get("doi") or "", "pmid": record.get("pmid") or "", "pmcid": record.get("pmcid") or "",
+              "url": record.get("url") or "",
+              "note": f"entry made from the record's metadata ({record['record_id']}); check it against the report"}
+    # Records carry MEDLINE's "Surname Initials"; BibTeX reads a name without a comma as "First Last".
+    authors = [Person(re.sub(r"^(.+) ([A-Z]{1,4})$", r"\1, \2", a) if "," not in a else a)
+               for a in str(record.get("authors") or "").split(" | ") if a]
+    entry = Entry("article", fields={k: value for k, value in fields.items() if value},
+                  persons={"author": authors} if authors else {})
+    return BibliographyData({study_id: entry}).to_string("bibtex")
+
+
 def evaluate(records: pd.DataFrame, studies: pd.DataFrame, patients: pd.DataFrame,
              treatments: pd.DataFrame) -> pd.DataFrame:
     """Per field: how often a suggestion was made and was right (precision), and how many of the reviewers'

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.synthesis.answer import dermatomyositis_only
 from pipeline.synthesis.meta import (
+    DM_ONLY,
     FRAGILE_BELOW,
     METHOD_NAMES,
     leave_one_out,
@@ -59,3 +61,18 @@ def sensitivity(inputs: pd.DataFrame, outcome: str, level: float) -> pd.DataFram
                          "pooled (DerSimonian-Laird)": table.estimate.map(_percent),
                          "confidence interval": [f"{_percent(a)} to {_percent(b)}"
                                                  for a, b in zip(table.ci_low, table.ci_high)]})
+
+
+def dermatomyositis_only_rows(inputs: pd.DataFrame, level: float) -> pd.DataFrame:
+    """Every proportion a cohort restricted to dermatomyositis reports (pooled again on their own when two
+    such cohorts report one outcome)."""
+    restricted = inputs[inputs.scope == DM_ONLY]
+    frames = [cohort_rows(restricted, outcome, level).assign(outcome=outcome)
+              for outcome in sorted(restricted.outcome.unique())]
+    columns = ["outcome", "study", "patients", "events", "n", "proportion", f"{level:.0%} exact interval"]
+    return pd.concat(frames)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def dermatomyositis_only_sentence(pooled: pd.DataFrame, inputs: pd.DataFrame) -> str:
+    statements = dermatomyositis_only(pooled, inputs)
+    return statements[0].text if statements else "No cohort restricted to dermatomyositis reports a proportion."

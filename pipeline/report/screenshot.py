@@ -1,4 +1,4 @@
-"""`python -m pipeline.screenshot REPORT PNG`: the top of the report as a picture for the README, taken in
+"""`python -m pipeline.report.screenshot REPORT PNG`: the top of the report as a picture for the README, taken in
 Debian's headless Chromium."""
 
 from __future__ import annotations

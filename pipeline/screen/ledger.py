@@ -6,7 +6,9 @@ reviewers' decision. PRISMA counts come from here, never typed by hand."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +23,8 @@ REVIEWER_COLUMNS = ("reviewer", "who", "role", "work", "dates")
 CONSENSUS = "consensus"
 
 
-def read_ledger(path: Path, known_records: set[str] | None = None) -> pd.DataFrame:
-    rows = read_csv_strict(path, LEDGER_COLUMNS)
+def read_ledger(path: Path, known_records: set[str] | None = None, text: str | None = None) -> pd.DataFrame:
+    rows = read_csv_strict(path, LEDGER_COLUMNS, text)
     problems, seen = [], {}
     for line, row in rows:
         where = f"{path}:{line}"
@@ -58,6 +60,18 @@ def read_ledger(path: Path, known_records: set[str] | None = None) -> pd.DataFra
     frame = pd.DataFrame([row for _, row in rows], columns=list(LEDGER_COLUMNS))
     frame["line"] = [line for line, _ in rows]
     return frame
+
+
+def with_decision(path: Path, known_records: set[str], decision: dict[str, str]) -> str:
+    """The ledger's text with one more decision row, checked as the whole ledger would be (the new row is
+    named by its line); nothing is written here."""
+    text = Path(path).read_text(encoding="utf-8")
+    if text and not text.endswith("\n"):
+        text += "\n"
+    row = io.StringIO()
+    csv.writer(row, lineterminator="\n").writerow([decision.get(column, "") for column in LEDGER_COLUMNS])
+    read_ledger(path, known_records, text + row.getvalue())  # raises InvalidDataError naming the new line
+    return text + row.getvalue()
 
 
 @dataclass(frozen=True)
