@@ -23,6 +23,7 @@ from pipeline.core.layout import Layout
 from pipeline.core.tabular import csv_bytes, read_table
 from pipeline.extract.context import read_cohorts, read_proportions
 from pipeline.extract.dual import agreement_by_field, read_comparison
+from pipeline.extract.fulltext import read_index as read_fulltext_index
 from pipeline.extract.references import bibliography_problems, load_bibliography
 from pipeline.extract.tables import TidyTables, compile_tables, read_forms
 from pipeline.screen.agreement import agreement, coverage
@@ -47,6 +48,7 @@ class Dataset:
     written_by: str
     read_by: str
     description: str
+    once_run: str = ""  # the command whose first run creates it (absent until then)
 
 
 DATASETS = (
@@ -62,6 +64,9 @@ DATASETS = (
             "one row per screening decision, blind, settled by consensus rows"),
     Dataset("screening queue", "data/screening/queue.csv", "screen", "reviewers",
             "records no reviewer has decided yet, by relevance"),
+    Dataset("full texts", "data/raw/fulltext/index.csv", "extract/fulltext", "extract, reviewers",
+            "open-access JATS full texts, each kept once as <PMCID>.xml with its SHA-256 and date, or why none",
+            once_run="lsr fulltext"),
     Dataset("extraction forms", "data/extraction/<study_id>.yaml", "reviewers", "extract",
             "one per included study: every stated value with where the source states it"),
     Dataset("appraisal forms", "data/appraisal/<study_id>.yaml", "reviewers", "extract",
@@ -218,6 +223,7 @@ def load_review_data(catalog: Layout, previous_studies: int = 0, previous_report
     if known is not None:
         attempt(lambda: read_manual_links(catalog.duplicate_links, known), [])
     reviewers = attempt(lambda: read_reviewers(catalog.reviewers, ledger), None) if ledger is not None else None
+    attempt(lambda: read_fulltext_index(catalog, check_files=True), None)
     extraction_forms = attempt(lambda: read_forms(catalog.extraction), [])
     appraisal_forms = attempt(lambda: read_forms(catalog.appraisal), [])
     tidy = attempt(lambda: compile_tables(extraction_forms, appraisal_forms), None)

@@ -113,6 +113,34 @@ def _screen_add(args: argparse.Namespace, catalog) -> int:
     return 0
 
 
+def _fulltext(args: argparse.Namespace) -> int:
+    from pipeline.catalog import Catalog, load_review_data
+    from pipeline.core.lock import project_lock
+    from pipeline.extract.fulltext import Target, default_targets, fetch
+    from pipeline.screen.ledger import final_decisions
+    from pipeline.search.europepmc import europepmc_client
+
+    catalog = Catalog(Path(args.root).resolve())
+    with project_lock(catalog):
+        data = load_review_data(catalog)
+        targets = default_targets(data.records, final_decisions(data.ledger), data.tidy.studies)
+        if args.records:
+            known = {t.record_id: t for t in targets}
+            by_id = data.records.drop_duplicates("record_id").set_index("record_id")
+            unknown = [r for r in args.records if r not in by_id.index]
+            if unknown:
+                raise ReviewError(f"no record {', '.join(unknown)} in data/raw")
+            targets = [known.get(r) or Target(r, str(by_id.pmcid.get(r, "") or "").upper()) for r in args.records]
+        summary = fetch(catalog, targets, europepmc_client())
+    for record_id, reason in summary.not_available:
+        print(f"{record_id}\tnot available: {reason}")
+    for record_id, fault in summary.failed:
+        print(f"{record_id}\tfailed, tried again next run: {fault}", file=sys.stderr)
+    print(f"full texts: {len(summary.stored)} stored, {len(summary.not_available)} not available, "
+          f"{len(summary.already_held)} already held, {len(summary.failed)} failed ({catalog.fulltext_index})")
+    return 5 if summary.failed else 0
+
+
 def _search(args: argparse.Namespace) -> int:
     from pipeline.catalog import Catalog
     from pipeline.core.lock import project_lock
@@ -197,7 +225,14 @@ def _extract(args: argparse.Namespace) -> int:
     from pipeline.core.identifiers import check_study_id, inside
     from pipeline.core.lock import project_lock
     from pipeline.extract.references import load_bibliography
-    from pipeline.extract.suggest import appraisal_skeleton, bibliography_entry, form_from_suggestion, suggest
+    from pipeline.extract.fulltext import stored_article
+    from pipeline.extract.suggest import (
+        appraisal_skeleton,
+        bibliography_entry,
+        form_from_suggestion,
+        suggest,
+        suggest_from_full_text,
+    )
 
     catalog = Catalog(Path(args.root).resolve())
     if args.evaluate:
@@ -219,7 +254,10 @@ def _extract(args: argparse.Namespace) -> int:
         if target.exists():
             raise ReviewError(f"{target} exists already; nothing was overwritten")
         record = matches.iloc[0].to_dict()
-        form = form_from_suggestion(args.study_id, record, suggest(record["title"], record["abstract"]))
+        article = stored_article(catalog, record["record_id"], str(record.get("pmcid") or ""))
+        suggestion = (suggest_from_full_text(article) if article is not None
+                      else suggest(record["title"], record["abstract"]))
+        form = form_from_suggestion(args.study_id, record, suggestion)
         write_text_atomic(target, dump_form(form))
         appraisal = inside(catalog.appraisal, f"{args.study_id}.yaml")
         if not appraisal.exists():
@@ -231,8 +269,8 @@ def _extract(args: argparse.Namespace) -> int:
             write_text_atomic(catalog.bibliography, bibliography.rstrip("\n") + "\n\n"
                               + bibliography_entry(args.study_id, record))
     pending = form["patients"][0]["unconfirmed"]
-    print(f"{target}: {len(pending)} suggested value(s) to confirm ({', '.join(pending) or 'none'}); "
-          f"lsr validate lists them until each is confirmed")
+    print(f"{target}: {len(pending)} suggested value(s) from the {suggestion.source} to confirm "
+          f"({', '.join(pending) or 'none'}); lsr validate lists them until each is confirmed")
     print(f"{appraisal}: the JBI checklist to answer"
           + (f"; {catalog.bibliography}: entry {args.study_id} from the record's metadata, to check" if added_entry
              else ""))
@@ -309,6 +347,15 @@ def parser() -> argparse.ArgumentParser:
     action.add_argument("--evaluate", action="store_true", help="accuracy of the suggestions per field")
     extract.add_argument("--study-id", help="BibTeX key of the new study (with --suggest)")
     extract.set_defaults(run=_extract)
+
+    fulltext = commands.add_parser(
+        "fulltext", help="fetch open-access full texts (JATS XML) from Europe PMC, once each",
+        description="Fetch the JATS full text of every record sought at full text and every included study (or "
+                    "of the RECORDs named) from Europe PMC (LSR_EUROPEPMC_URL overrides the address), store each "
+                    "once under data/raw/fulltext/ with its SHA-256 and date, and record why there is none where "
+                    "there is none. lsr extract --suggest then reads the full text.")
+    fulltext.add_argument("records", nargs="*", metavar="RECORD", help="record ids (default: see above)")
+    fulltext.set_defaults(run=_fulltext)
 
     screen = commands.add_parser("screen", help="screening ledger: record a decision, conflicts, agreement",
                                  description="Record one decision (--add), list records where independent "

@@ -92,7 +92,7 @@ def test_suggestions_are_measured_per_field(project):
     result = lsr(project, "extract", "--evaluate")
     assert result.returncode == 0, result.stderr
     header = result.stdout.splitlines()[0].split()
-    assert header[:2] == ["field", "suggested"] and "precision" in header and "recall" in header
+    assert header[:3] == ["source", "field", "suggested"] and "precision" in header and "recall" in header
 
 
 @pytest.mark.parametrize("name", ["reviewer_screening.ipynb", "reviewer_extraction.ipynb"])

@@ -37,6 +37,10 @@ class SourceUnreachableError(ReviewError):
     exit_code = 5
 
 
+class NotFoundError(ReviewError):
+    """The server answered that what was asked for does not exist (HTTP 404): an answer, not a fault."""
+
+
 class IncompleteSearchError(SourceUnreachableError):
     """A source announced more (or other) records than it delivered: the window is not counted as searched."""
 

@@ -20,9 +20,14 @@ def check_study_id(value: str, label: str = "study_id") -> str:
     return value
 
 
+RESERVED_RAW_FOLDERS = ("fulltext",)  # data/raw/<name> folders that hold no search source
+
+
 def check_source_name(value: str) -> str:
     if not isinstance(value, str) or not SOURCE_NAME.match(value) or value in (".", ".."):
         raise ReviewError(f"source name must be letters, digits, '.', '_' or '-' ({value!r})")
+    if value in RESERVED_RAW_FOLDERS:
+        raise ReviewError(f"source name {value!r} is taken: data/raw/{value}/ holds the full texts")
     return value
 
 

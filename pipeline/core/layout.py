@@ -27,6 +27,14 @@ class Layout:
         return self.raw / "search_log.csv"
 
     @property
+    def fulltext(self) -> Path:
+        return self.raw / "fulltext"
+
+    @property
+    def fulltext_index(self) -> Path:
+        return self.fulltext / "index.csv"
+
+    @property
     def ledger(self) -> Path:
         return self.root / "data" / "screening" / "ledger.csv"
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from pipeline.core.errors import ReviewError, SourceUnreachableError
+from pipeline.core.errors import NotFoundError, ReviewError, SourceUnreachableError
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,8 @@ class PoliteClient:
                             f"the {MAX_WAIT_S:.0f} s this run waits; nothing was written, run again later")
                     if retry_after is not None:
                         delay = retry_after
+                elif response.status_code == 404:
+                    raise NotFoundError(f"{self.host}: {path} not found (HTTP 404)")
                 elif response.status_code < 500:
                     body = " ".join(response.text[:300].split())
                     raise ReviewError(f"{self.host} refused the request: {last_error}: {body}")
