@@ -6,12 +6,20 @@ STAMP := $(VENV)/.installed
 
 .PHONY: report test lab lab-install bench screenshot clean-venv
 
+# uv installs the same packages several times faster when it is on PATH (`make UV=` forces plain pip).
+UV ?= $(shell command -v uv 2>/dev/null)
+ifneq ($(UV),)
+PIP := $(UV) pip install --quiet --python $(BIN)/python
+MAKE_VENV := $(UV) venv --quiet --python $(PYTHON) $(VENV)
+else
 # pip's -qq: errors only (one -q still relays setuptools' notice about editable installs).
 PIP := $(BIN)/python -m pip install -qq --disable-pip-version-check
+MAKE_VENV := $(PYTHON) -m venv $(VENV)
+endif
 
 $(BIN)/python:
-	@echo "setup: creating $(VENV) with $(PYTHON)"
-	@$(PYTHON) -m venv $(VENV)
+	@echo "setup: creating $(VENV) with $(PYTHON)$(if $(UV), (uv))"
+	@$(MAKE_VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "setup: installing the project and its test tools into $(VENV) (first run: a few minutes)"

@@ -30,7 +30,8 @@ from pipeline.extract.references import load_bibliography
 from pipeline.report.kernel import (
     KERNEL_NAME,
     ThisInterpreterKernelManager,
-    reset_namespace,
+    with_namespace_reset,
+    without_namespace_reset,
 )
 from pipeline.report.render import PageInfo, assemble, notebook_body
 from pipeline.report.versions import Version, read_versions
@@ -64,8 +65,8 @@ def notebook_parameters(config: ReviewConfig, tables_dir: Path) -> dict[str, Any
 
 def execute_notebooks(notebooks: Path, executed: Path, parameters: dict[str, Any],
                       progress: Callable[[str], None] = lambda name: None) -> list[nbformat.NotebookNode]:
-    """Run each notebook in catalog order in one kernel (its namespace reset between notebooks, its imports
-    kept); a failure names the notebook and the cell."""
+    """Run each notebook in catalog order in one kernel (its namespace reset before each notebook, its
+    imports kept); a failure names the notebook and the cell as the reviewer sees them."""
     executed.mkdir(parents=True, exist_ok=True)
     manager = ThisInterpreterKernelManager()
     manager.start_kernel(cwd=str(notebooks))
@@ -74,19 +75,21 @@ def execute_notebooks(notebooks: Path, executed: Path, parameters: dict[str, Any
         for name in NOTEBOOKS:
             progress(name)
             try:
-                results.append(papermill.execute_notebook(
-                    str(notebooks / name), str(executed / name), parameters=parameters,
+                source = nbformat.read(notebooks / name, as_version=4)
+                executed_notebook = without_namespace_reset(papermill.execute_notebook(
+                    with_namespace_reset(source), None, parameters=parameters,
                     kernel_name=KERNEL_NAME, km=manager, cwd=str(notebooks), progress_bar=False,
-                    request_save_on_cell_execute=False,
-                    log_output=False,
+                    request_save_on_cell_execute=False, log_output=False,
                 ))
             except PapermillExecutionError as exc:
                 first_line = (exc.source or "").strip().splitlines()[0][:80] if exc.source else ""
-                raise BuildError(f"notebook {name} failed in cell {_source_cell_index(notebooks / name, exc.cell_index)}"
+                raise BuildError(f"notebook {name} failed in cell "
+                                 f"{_source_cell_index(notebooks / name, exc.cell_index - 1)}"
                                  f" ({first_line}): {exc.ename}: {exc.evalue}") from None
             except FileNotFoundError as exc:
                 raise BuildError(f"notebook {name}: {exc}") from None
-            reset_namespace(manager)
+            nbformat.write(executed_notebook, executed / name)
+            results.append(executed_notebook)
     finally:
         manager.shutdown_kernel(now=True)
     return results

@@ -3,7 +3,10 @@ NoSuchKernel, the same packages the build runs with."""
 
 from __future__ import annotations
 
+import copy
 import sys
+
+import nbformat
 
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import KernelManager
@@ -24,15 +27,19 @@ class ThisInterpreterKernelManager(KernelManager):
         )
 
 
-def reset_namespace(manager: KernelManager) -> None:
-    """Clear the user namespace between notebooks so none depends on another's variables, while the
-    imported modules stay loaded (the reason one kernel serves the whole build)."""
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
-        reply = client.execute_interactive("get_ipython().reset(new_session=False)", timeout=60)
-        if reply["content"]["status"] != "ok":
-            raise RuntimeError(f"could not reset the kernel between notebooks: {reply['content']}")
-    finally:
-        client.stop_channels()
+RESET_TAG = "lsr-reset-namespace"
+
+
+def with_namespace_reset(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with a first cell that clears the user namespace, so none depends on another notebook's
+    variables while the imported modules stay loaded (the reason one kernel serves the whole build). It runs
+    through papermill's own client: a separate client per reset cost more than the reset."""
+    notebook = copy.deepcopy(notebook)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell("get_ipython().reset(new_session=False)",
+                                                       metadata={"tags": [RESET_TAG]}))
+    return notebook
+
+
+def without_namespace_reset(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    notebook.cells = [c for c in notebook.cells if RESET_TAG not in c.get("metadata", {}).get("tags", [])]
+    return notebook

@@ -108,20 +108,27 @@ def read_page_readings(path: Path, snapshot: pd.DataFrame) -> pd.DataFrame:
 
 
 def _with_page_readings(frame: pd.DataFrame, readings: pd.DataFrame) -> pd.DataFrame:
-    by_id = readings.set_index("record_id")
+    """Fill the fields a record lacks from its page reading (column by column, aligned on record_id); a
+    record without an abstract gets the reader's summary, and says so in `text_source`."""
     frame = frame.copy()
+    reading = readings.drop_duplicates("record_id").set_index("record_id").reindex(frame.record_id)
+    reading.index = frame.index
+    for name in READ_FIELDS:
+        current = frame[name]
+        empty = current.isna() | (current.astype(str) == "")
+        offered = reading[name].fillna("").astype(str) != ""
+        fill = empty & offered
+        if fill.any() and name == "year":
+            frame["year"] = pd.to_numeric(frame["year"], errors="coerce").astype("Int64")
+            frame.loc[fill, "year"] = pd.to_numeric(reading.loc[fill, "year"]).astype("Int64")
+        elif fill.any():
+            frame.loc[fill, name] = reading.loc[fill, name].astype(str)
+    summary = (frame.abstract.fillna("") == "") & (reading.summary.fillna("") != "")
     frame["text_source"] = ""
-    for index, record_id in frame.record_id.items():
-        if record_id not in by_id.index:
-            continue
-        reading = by_id.loc[record_id]
-        for name in READ_FIELDS:
-            if (pd.isna(frame.at[index, name]) or frame.at[index, name] == "") and reading[name]:
-                frame.at[index, name] = int(reading[name]) if name == "year" else reading[name]
-        if not frame.at[index, "abstract"] and reading["summary"]:
-            frame.at[index, "abstract"] = reading["summary"]
-            frame.at[index, "text_source"] = (f"summary of the page opening, in the reader's words "
-                                              f"({reading['read_by']}, {reading['read_at'][:10]})")
+    frame.loc[summary, "abstract"] = reading.loc[summary, "summary"]
+    frame.loc[summary, "text_source"] = [f"summary of the page opening, in the reader's words ({who}, {when[:10]})"
+                                         for who, when in zip(reading.loc[summary, "read_by"],
+                                                              reading.loc[summary, "read_at"])]
     frame["year"] = pd.to_numeric(frame["year"], errors="coerce").astype("Int64")
     return frame
 
