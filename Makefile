@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # uv installs the same packages several times faster when it is on PATH (`make UV=` forces plain pip).
 UV ?= $(shell command -v uv 2>/dev/null)
 ifneq ($(UV),)
-PIP := $(UV) pip install --quiet --python $(BIN)/python
+PIP := $(UV) pip install --quiet --compile-bytecode --python $(BIN)/python
 MAKE_VENV := $(UV) venv --quiet --python $(PYTHON) $(VENV)
 else
 # pip's -qq: errors only (one -q still relays setuptools' notice about editable installs).

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pybtex.database import BibliographyData
 
 from pipeline.core.config import PARAMETER_HELP, load_config
 from pipeline.core.errors import InvalidDataError, ReviewError
@@ -130,6 +131,7 @@ class ReviewData:
     comparison: pd.DataFrame
     search_log: pd.DataFrame
     tables: dict[str, pd.DataFrame]
+    bibliography: BibliographyData
 
 
 # One build runs every notebook in one kernel: these caches make each dataset a single computation per build.
@@ -245,12 +247,12 @@ def load_review_data(catalog: Layout, previous_studies: int = 0, previous_report
 
     decisions = final_decisions(ledger)
     included = decisions[(decisions.stage == "full text") & (decisions.decision == "include")]
-    keys = set(bibliography.entries)
+    keys, included_records = set(bibliography.entries), set(included.record_id)
     for form in extraction_forms:
         study_id, record_id = form.data.get("study_id"), form.data.get("record_id")
         if study_id not in keys:
             problems.append(f"{form.where('study_id')}: study_id: no entry in references.bib ({study_id})")
-        if record_id not in set(included.record_id):
+        if record_id not in included_records:
             problems.append(f"{form.where('record_id')}: record_id: not included at full text in the screening "
                             f"ledger ({record_id})")
     for row in cohorts.itertuples():
@@ -285,7 +287,8 @@ def load_review_data(catalog: Layout, previous_studies: int = 0, previous_report
         "meta_inputs.csv": proportions,
         "meta_pooled.csv": pooled_table(proportions, config.parameters["confidence_level"]),
     }
-    return ReviewData(tidy, records, canonical, ledger, cohorts, comparison, search_log, tables)
+    return ReviewData(tidy, records, canonical, ledger, cohorts, comparison, search_log, tables,
+                      bibliography)
 
 
 

@@ -26,7 +26,6 @@ from pipeline.core.atomic import STAGING_MARK, staging_dir, swap_together
 from pipeline.core.config import ReviewConfig, load_config
 from pipeline.core.errors import BuildError, ReviewError
 from pipeline.core.lock import project_lock
-from pipeline.extract.references import load_bibliography
 from pipeline.report.kernel import (
     KERNEL_NAME,
     ThisInterpreterKernelManager,
@@ -190,7 +189,6 @@ def build(root: Path, overrides: dict[str, Any] | None = None, output: Path | No
     publish = publish_tables if publish_tables is not None else output is None
     with project_lock(catalog):
         data = data or load_review_data(catalog)  # raises InvalidDataError before anything is written
-        bibliography = load_bibliography(catalog.bibliography)
         for debris in target.parent.glob(f".{target.name}{STAGING_MARK}*"):  # a killed build to this target
             shutil.rmtree(debris, ignore_errors=True)
         staging = staging_dir(target)
@@ -209,7 +207,7 @@ def build(root: Path, overrides: dict[str, Any] | None = None, output: Path | No
                             changed={k: (protocol.parameters.get(k), v) for k, v in config.parameters.items()
                                      if protocol.parameters.get(k) != v})
             try:
-                page = assemble([notebook_body(nb) for nb in executed], info, bibliography)
+                page = assemble([notebook_body(nb) for nb in executed], info, data.bibliography)
             except ValueError as exc:
                 raise BuildError(str(exc)) from None
             (staging / "index.html").write_text(page, encoding="utf-8")

@@ -4,6 +4,7 @@ bibliography. Nothing in it loads from a remote host."""
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from dataclasses import dataclass, field
@@ -40,11 +41,29 @@ def _exporter() -> HTMLExporter:
     return exporter
 
 
+def _held_token(index: int) -> str:
+    return f"\ue000lsr-output-{index}\ue001"  # private-use characters: no notebook output contains them
+
+
 def notebook_body(notebook: nbformat.NotebookNode) -> str:
+    """The notebook's cells as HTML. The HTML outputs (the review's own tables, made and escaped by
+    pipeline.report.display) are held out of the exporter and put back verbatim: nbconvert re-parses its
+    whole result with BeautifulSoup's pure-Python parser, whose time grows with the evidence table."""
+    notebook = copy.deepcopy(notebook)
+    held: list[str] = []
     for cell in notebook.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = "injected-parameters"  # papermill draws a random id; the page must not vary with it
+        for output in cell.get("outputs", []):
+            if "text/html" in output.get("data", {}):
+                held.append(output["data"]["text/html"])
+                output["data"]["text/html"] = _held_token(len(held) - 1)
     body, _ = _exporter().from_notebook_node(notebook)
+    for index, output_html in enumerate(held):
+        token = _held_token(index)
+        if body.count(token) != 1:
+            raise ValueError(f"notebook output {index} was not rendered exactly once")
+        body = body.replace(token, output_html if isinstance(output_html, str) else "".join(output_html))
     return ANCHOR_LINK.sub("", body)
 
 

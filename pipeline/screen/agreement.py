@@ -32,12 +32,14 @@ def agreement(ledger: pd.DataFrame) -> pd.DataFrame:
     independent = current(ledger)
     independent = independent[independent.reviewer != CONSENSUS]
     for stage, group in independent.groupby("stage", sort=True):
-        reviewers = sorted(group.reviewer.unique())
+        # {reviewer: {record: decision}}, made once per stage: there are many more pairs than reviewers
+        decided = {reviewer: dict(zip(rows_of.record_id, rows_of.decision))
+                   for reviewer, rows_of in group.groupby("reviewer", sort=True)}
+        reviewers = list(decided)
         for i, first in enumerate(reviewers):
             for second in reviewers[i + 1:]:
-                a = group[group.reviewer == first].set_index("record_id").decision
-                b = group[group.reviewer == second].set_index("record_id").decision
-                both = sorted(set(a.index) & set(b.index))
+                a, b = decided[first], decided[second]
+                both = sorted(a.keys() & b.keys())
                 if not both:
                     continue
                 da, db = [a[r] for r in both], [b[r] for r in both]
