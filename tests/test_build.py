@@ -245,3 +245,20 @@ def test_a_sensitivity_build_says_so_at_the_top_and_the_main_build_does_not(proj
     sensitivity = build(project, output=tmp_path / "adults", overrides={"age_group": "adult"})
     top = sensitivity.report.read_text(encoding="utf-8").split("</header>")[0]
     assert "Sensitivity analysis, not the review" in top and "age_group = adult (protocol: all)" in top
+
+
+def test_html_outputs_reach_the_page_verbatim_and_the_executed_notebook_is_left_alone():
+    from pipeline.report.render import notebook_body
+
+    table = '<table class="dataframe">\n  <tr>\n    <td>a &amp; b</td>\n  </tr>\n</table>'
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("## Heading"),
+        nbformat.v4.new_code_cell("show()", outputs=[
+            nbformat.v4.new_output("display_data", data={"text/html": table, "text/plain": "table"}),
+            nbformat.v4.new_output("execute_result", data={"text/html": "<p>second</p>"}, execution_count=1),
+        ]),
+    ])
+    body = notebook_body(notebook)
+    assert table in body and body.count("<p>second</p>") == 1
+    assert body.index(table) < body.index("<p>second</p>")  # each output back in its own place
+    assert notebook.cells[1].outputs[0].data["text/html"] == table

@@ -63,7 +63,7 @@ def notebook_body(notebook: nbformat.NotebookNode) -> str:
         token = _held_token(index)
         if body.count(token) != 1:
             raise ValueError(f"notebook output {index} was not rendered exactly once")
-        body = body.replace(token, output_html if isinstance(output_html, str) else "".join(output_html))
+        body = body.replace(token, output_html)
     return ANCHOR_LINK.sub("", body)
 
 
