@@ -7,7 +7,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline.synthesis.answer import answer, dermatomyositis_only, frequency, presentation, timing, treatment
+from pipeline.synthesis.answer import (
+    answer,
+    dermatomyositis_only,
+    frequency,
+    lesions,
+    presentation,
+    timing,
+    treatment,
+)
 from pipeline.synthesis.associations import TOO_FEW, associations
 from pipeline.synthesis.meta import pooled_table
 from pipeline.synthesis.selection import select_patients
@@ -76,6 +84,19 @@ def test_presentation_counts_the_nephrotic_and_names_the_others():
                               "others: a glomerular lesion on biopsy, amount of proteinuria not stated 2, "
                               "sub-nephrotic proteinuria 1.")
     assert statement.citations == ("a",)
+
+
+def test_lesions_name_every_tied_lesion_as_a_list_and_do_not_count_other_glomerular_as_named():
+    patients = frame(*[patient(f"{k}-1", renal_histology=h) for k, h in
+                       zip("abcdefgh", ["IgA nephropathy", "IgA nephropathy", "crescentic GN", "crescentic GN",
+                                        "lupus nephritis", "lupus nephritis", "other glomerular", "other glomerular"])],
+                     patient("i-1", biopsy_done="no", renal_histology="no biopsy"))
+    [statement] = lesions(patients)
+    assert statement.text.startswith("8 of 9 patients had a kidney biopsy diagnosis: IgA nephropathy 2, "
+                                     "crescentic GN 2, lupus nephritis 2, other glomerular 2.")
+    assert statement.text.endswith("the most frequent named lesions are IgA nephropathy, crescentic GN and lupus "
+                                   "nephritis (2 each).")
+    assert "i" not in statement.citations
 
 
 def test_timing_counts_only_what_is_stated_and_is_not_made_when_nothing_is():

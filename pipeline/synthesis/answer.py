@@ -56,6 +56,11 @@ def _of(k: int, n: int, noun: str = "patients") -> str:
     return f"{k} of {n} {noun}" if n != 1 else f"{k} of 1 {noun.rstrip('s')}"
 
 
+def _listed(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join(filter(None, (", ".join(items[:-1]), items[-1]))) if items else ""
+
+
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
@@ -120,7 +125,7 @@ def lesions(patients: pd.DataFrame) -> list[Statement]:
         top = named.max()
         tops = sorted(named[named == top].index)
         text += (f" No lesion dominates: the most frequent named {'lesion is' if len(tops) == 1 else 'lesions are'} "
-                 f"{' and '.join(tops)} ({top} {'each' if len(tops) > 1 else 'patients'}).")
+                 f"{_listed(tops)} ({top} {'each' if len(tops) > 1 else 'patients'}).")
     return [Statement("Which lesions", text, "very low",
                       "case reports, read at abstract level; which lesions get published is not how often they occur",
                       _studies(biopsied))]
