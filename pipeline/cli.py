@@ -14,6 +14,7 @@ from pipeline import __version__
 from pipeline.core.config import PARAMETER_HELP, load_config, parse_override
 from pipeline.core.errors import ConfigError, InvalidDataError, ReviewError
 from pipeline.core.secrets import RedactingStream
+from pipeline.core.vocabulary import SCREENING_STAGE
 
 EXIT_CODES = """exit codes:
   0  done (or nothing to do)
@@ -262,10 +263,10 @@ def _extract(args: argparse.Namespace) -> int:
         appraisal = inside(catalog.appraisal, f"{args.study_id}.yaml")
         if not appraisal.exists():
             write_text_atomic(appraisal, dump_form(appraisal_skeleton(args.study_id)))
-        bibliography = catalog.bibliography.read_text(encoding="utf-8") if catalog.bibliography.exists() else ""
-        added_entry = args.study_id not in load_bibliography(catalog.bibliography).entries \
-            if catalog.bibliography.exists() else True
+        has_bibliography = catalog.bibliography.exists()
+        added_entry = not has_bibliography or args.study_id not in load_bibliography(catalog.bibliography).entries
         if added_entry:
+            bibliography = catalog.bibliography.read_text(encoding="utf-8") if has_bibliography else ""
             write_text_atomic(catalog.bibliography, bibliography.rstrip("\n") + "\n\n"
                               + bibliography_entry(args.study_id, record))
     pending = form["patients"][0]["unconfirmed"]
@@ -365,7 +366,7 @@ def parser() -> argparse.ArgumentParser:
     mode.add_argument("--conflicts", action="store_true", help="list unsettled disagreements (default)")
     mode.add_argument("--agreement", action="store_true", help="percent agreement and Cohen's kappa per stage")
     mode.add_argument("--add", metavar="RECORD", help="record one decision on RECORD in the ledger (checked first)")
-    screen.add_argument("--stage", choices=["title/abstract", "full text"], help="with --add")
+    screen.add_argument("--stage", choices=SCREENING_STAGE, help="with --add")
     screen.add_argument("--reviewer", help="with --add: your reviewer id (data/screening/reviewers.csv)")
     verdict = screen.add_mutually_exclusive_group()
     verdict.add_argument("--include", action="store_true", help="with --add")

@@ -118,6 +118,11 @@ def parse_jats(data: bytes, name: str = "full text") -> Article:
     return Article(_text(title) if title is not None else "", f"PMC{number}" if number else "", tuple(passages))
 
 
+def _caption(element) -> str:
+    """A table's or figure's label and caption ("Table 1 Laboratory findings")."""
+    return " ".join(filter(None, (_text(x) for x in (*element.iterfind("{*}label"), *element.iterfind("{*}caption")))))
+
+
 def _section_passages(section, label: str, section_type: str) -> list[Passage]:
     """Paragraphs, table rows and captions anywhere under one top-level section, numbered in reading order
     (subsection titles are folded into the section's own count, so `§n` stays unique)."""
@@ -128,16 +133,13 @@ def _section_passages(section, label: str, section_type: str) -> list[Passage]:
                 continue  # read with its table or figure
             kind, texts = "paragraph", [_text(element)]
         elif _local(element.tag) == "table-wrap":
-            caption = " ".join(filter(None, (_text(x) for x in element.iterfind("{*}label"))))
-            caption = " ".join(filter(None, [caption, *(_text(x) for x in element.iterfind("{*}caption"))]))
+            caption = _caption(element)
             rows = [" | ".join(_text(cell) for cell in row if _local(cell.tag) in ("th", "td"))
                     for row in element.iter("{*}tr")]
             out += [Passage(label, section_type, len(out) + 1, "table caption", caption)] if caption else []
             kind, texts = "table row", [row for row in rows if row.strip(" |")]
         else:
-            caption = " ".join(filter(None, (_text(x) for x in (*element.iterfind("{*}label"),
-                                                                  *element.iterfind("{*}caption")))))
-            kind, texts = "figure caption", [caption]
+            kind, texts = "figure caption", [_caption(element)]
         for text in texts:
             if text:
                 out.append(Passage(label, section_type, len(out) + 1, kind, text))

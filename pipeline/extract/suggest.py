@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipeline.core import vocabulary as v
+from pipeline.extract.tables import NUMERIC_FIELDS, PATIENT_COLUMNS
 
 
 def _rx(pattern: str) -> re.Pattern:
@@ -223,12 +224,8 @@ def form_from_suggestion(study_id: str, record: dict, suggestion: Suggestion) ->
     suggested from a full text carry the passage and sentence that state them as their provenance."""
     values = suggestion.values
     patient = {"patient_id": f"{study_id}-1"}
-    for name in ("age_years", "age_group", "sex", "myositis_type", "antibodies", "malignancy", "malignancy_type",
-                 "kidney_presentation", "ns_timing", "ns_timing_months", "proteinuria_g_day", "serum_albumin_g_dl",
-                 "biopsy_done", "renal_histology", "renal_outcome", "muscle_outcome", "died", "follow_up_months"):
-        numeric = name in ("age_years", "ns_timing_months", "proteinuria_g_day", "serum_albumin_g_dl",
-                           "follow_up_months")
-        patient[name] = values.get(name, None if numeric else v.NOT_REPORTED)
+    for name in PATIENT_COLUMNS[2:]:  # the form's fields in the tidy table's order, after the two ids
+        patient[name] = values.get(name, None if name in NUMERIC_FIELDS else v.NOT_REPORTED)
     patient["malignancy_type"] = ""
     # An included patient has kidney disease by definition; 'other' is the vocabulary's open value, and like
     # every pre-filled value it waits for a reviewer.

@@ -75,10 +75,11 @@ def duplicates_display(duplicates: pd.DataFrame) -> pd.DataFrame:
 def not_retrieved_display(reports: pd.DataFrame) -> HTML:
     if reports.empty:
         return paragraph("Every report sought at full text could be assessed.")
-    rows = "".join(f"<li>{escape(row.title or '(no title shown)')} — <a href=\"{escape(row.url)}\">page read</a>"
-                   f": {escape(row.missing)}</li>" if safe_link(str(row.url)) else
-                   f"<li>{escape(row.title or '(no title shown)')}: {escape(row.missing)}</li>"
-                   for row in reports.itertuples())
+    def item(row) -> str:
+        link = f' — <a href="{escape(row.url)}">page read</a>' if safe_link(str(row.url)) else ""
+        return f"<li>{escape(row.title or '(no title shown)')}{link}: {escape(row.missing)}</li>"
+
+    rows = "".join(item(row) for row in reports.itertuples())
     return HTML(f'<p>{len(reports)} reports were sought but their reachable text (the stored opening of each '
                 f'page) could not confirm eligibility. They are PRISMA\'s "reports not retrieved": a reader with the '
                 f'full texts would assess these first.</p><ol class="not-retrieved">{rows}</ol>')

@@ -48,8 +48,9 @@ def _counted(counts: pd.Series) -> str:
     return ", ".join(f"{name} {n}" for name, n in items)
 
 
-def _studies(patients: pd.DataFrame) -> tuple[str, ...]:
-    return tuple(sorted(set(patients.study_id)))
+def _studies(*frames: pd.DataFrame) -> tuple[str, ...]:
+    """The study ids of the rows of `frames` (patients or cohort rows), once each, sorted."""
+    return tuple(sorted(set().union(*(frame.study_id for frame in frames))))
 
 
 def _of(k: int, n: int, noun: str = "patients") -> str:
@@ -91,7 +92,7 @@ def frequency(pooled: pd.DataFrame, inputs: pd.DataFrame) -> list[Statement]:
         out.append(Statement("How often", text.strip(), "very low" if fragile else "low",
                              "retrospective cohorts; " + (f"{_plural(int(dl.k), 'study', 'studies')}, imprecise"
                                                           if fragile else reason),
-                             tuple(sorted(studies.study_id))))
+                             _studies(studies)))
     return out + dermatomyositis_only(pooled, inputs)
 
 
@@ -111,7 +112,7 @@ def dermatomyositis_only(pooled: pd.DataFrame, inputs: pd.DataFrame) -> list[Sta
         "No outcome is reported by two cohorts restricted to dermatomyositis, so no dermatomyositis-only figure is pooled. "
     if listed:
         text += "Cohorts restricted to dermatomyositis report " + "; ".join(listed) + "."
-    return [Statement("How often", text.strip(), "very low", "single small cohorts", tuple(sorted(set(restricted.study_id))))]
+    return [Statement("How often", text.strip(), "very low", "single small cohorts", _studies(restricted))]
 
 
 def lesions(patients: pd.DataFrame) -> list[Statement]:
@@ -168,7 +169,7 @@ def subgroups(patients: pd.DataFrame, inputs: pd.DataFrame) -> list[Statement]:
         for row in cohort.itertuples():
             text += f" A juvenile series found proteinuria in {row.events} of {row.n} children."
         out.append(Statement("In whom", text, "very low", "single case reports and one small series",
-                             tuple(sorted(set(juvenile.study_id) | set(cohort.study_id)))))
+                             _studies(juvenile, cohort)))
     mda5 = patients[has_antibody(patients, "anti-MDA5") == "yes"]
     tma_cohort = inputs[inputs.outcome == "thrombotic microangiopathy"]
     if len(mda5) or len(tma_cohort):
@@ -188,9 +189,7 @@ def subgroups(patients: pd.DataFrame, inputs: pd.DataFrame) -> list[Statement]:
                          f"{_plural(len(tma_cases), 'patient', 'patients')} without anti-MDA5 reported "
                          f"({', '.join(sorted(tma_cases.myositis_type))})")
         out.append(Statement("In whom", _sentence("; ".join(parts)) + ".", "very low",
-                             "one small cohort and case reports", tuple(sorted(set(mda5.study_id) |
-                                                                               set(tma_cohort.study_id) |
-                                                                               set(tma_cases.study_id)))))
+                             "one small cohort and case reports", _studies(mda5, tma_cohort, tma_cases)))
     cancer = patients[patients.malignancy == "yes"]
     stated = patients[patients.malignancy != v.NOT_REPORTED]
     if len(stated):

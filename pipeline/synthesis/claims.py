@@ -141,7 +141,7 @@ def read_claims(path: Path, known_studies: set[str] | None = None) -> tuple[list
             problems.append(f"{form.where('citations', i)}: label: each citation is a mapping with a label")
             continue
         study_id = entry.get("study_id")
-        if study_id is not None and study_id not in (known_studies if known_studies is not None else {study_id}):
+        if study_id is not None and known_studies is not None and study_id not in known_studies:
             problems.append(f"{form.where('citations', i, 'study_id')}: study_id: not a study of this review "
                             f"({study_id}; null when the evidence base holds no such report)")
         citations.append(Citation(str(entry["label"]), study_id, str(entry.get("note", ""))))
